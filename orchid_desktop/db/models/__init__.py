@@ -1,0 +1,27 @@
+"""All tables. Importing this package registers every model on ``Base.metadata``."""
+
+from .agency import AgencySettings, AppState, SavedView, SenderIdentity, Staff, Tag
+from .base import Base
+from .campaigns import (
+    DripCampaign,
+    DripStep,
+    Enrolment,
+    EnrolmentStep,
+    MassEmail,
+    MassEmailRecipient,
+    Template,
+    TemplateVersion,
+)
+from .imports import ImportBatch, ImportBatchChange, ImportMapping
+from .outbox import OutboxMessage, Suppression
+from .people import AuditEntry, Contact, ContactDocument, ContactEmail, ContactNote, Lead, PersonTag
+from .screening import Case, Client, DQRuleSet, ScreeningEvaluation
+
+__all__ = [
+    "AgencySettings", "AppState", "AuditEntry", "Base", "Case", "Client", "Contact",
+    "ContactDocument", "ContactEmail", "ContactNote", "DQRuleSet", "DripCampaign", "DripStep",
+    "Enrolment", "EnrolmentStep", "ImportBatch", "ImportBatchChange", "ImportMapping", "Lead",
+    "MassEmail", "MassEmailRecipient", "OutboxMessage", "PersonTag", "SavedView",
+    "ScreeningEvaluation", "SenderIdentity", "Staff", "Suppression", "Tag", "Template",
+    "TemplateVersion",
+]

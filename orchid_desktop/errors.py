@@ -1,0 +1,17 @@
+"""Errors that a person caused or can fix, with a message in plain words.
+
+The command line prints the message on one line and exits non-zero; the window shows it
+in a dialog. Anything else is a bug and keeps its traceback in the log.
+"""
+
+
+class UserError(Exception):
+    """A mistake or a situation the user can fix; ``str(error)`` says what and how."""
+
+
+class DatabaseUnavailable(UserError):
+    pass
+
+
+class NetworkShareRefused(UserError):
+    pass
