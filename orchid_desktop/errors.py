@@ -15,3 +15,15 @@ class DatabaseUnavailable(UserError):
 
 class NetworkShareRefused(UserError):
     pass
+
+
+class ValidationError(UserError):
+    """Input that cannot be saved; ``problems`` lists every reason, in plain words."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+class ConflictError(UserError):
+    """Someone else saved the same record since it was opened here."""

@@ -1,0 +1,107 @@
+"""The command line: ``orchid-desktop`` opens the window; subcommands do one job and exit.
+
+A user's mistake prints one clear line and exits non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from orchid_desktop import __version__
+from orchid_desktop.config.paths import AppPaths
+from orchid_desktop.errors import UserError
+from orchid_desktop.logging_setup import configure_logging
+
+log = logging.getLogger("orchid_desktop.cli")
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --database is accepted before or after the subcommand.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database", metavar="URL", default=argparse.SUPPRESS,
+        help="use this database instead of the local one, e.g. "
+             "postgresql+psycopg://orchid@dbserver/orchid (also ORCHID_DATABASE_URL); "
+             "the password comes from the keyring",
+    )
+    parser = argparse.ArgumentParser(
+        prog="orchid-desktop", parents=[common],
+        description="Orchid Desktop: leads, contacts, screening and recruitment email "
+                    "for fertility agencies. With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"orchid-desktop {__version__}")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="start, show the main window, quit with status 0 (bundle check)")
+    parser.add_argument("--demo", action="store_true",
+                        help="load demo leads and contacts into the database before opening")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    db = commands.add_parser("db", parents=[common], help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", parents=[common],
+                           help="create or upgrade the schema (use for a shared database)")
+    db_commands.add_parser("current", parents=[common],
+                           help="print the schema revision and whether it is up to date")
+    commands.add_parser("demo", parents=[common], help="load demo data and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    database = getattr(args, "database", None)
+    paths = AppPaths.default()
+    try:
+        if args.command is None:
+            configure_logging(paths.log_file, verbose=False)
+            from orchid_desktop.ui.application import run_gui  # Qt only when needed
+
+            return run_gui(database, smoke_test=args.smoke_test, load_demo=args.demo)
+        configure_logging(paths.log_file, verbose=True)
+        if args.command == "db":
+            return _db(args.db_command, database)
+        if args.command == "demo":
+            return _demo(database)
+        raise AssertionError(args.command)
+    except UserError as error:
+        print(f"orchid-desktop: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _db(action: str, database: str | None) -> int:
+    from orchid_desktop.app import open_database
+    from orchid_desktop.db import migrate
+
+    target, engine = open_database(database)
+    try:
+        if action == "upgrade":
+            before, after = migrate.upgrade(engine)
+            if before == after:
+                print(f"{target.describe()} is up to date (schema {after}).")
+            else:
+                print(f"{target.describe()} upgraded from {before or 'empty'} to {after}.")
+        else:
+            current, head = migrate.current_revision(engine), migrate.head_revision()
+            state = "up to date" if current == head else f"needs upgrade to {head}"
+            print(f"{target.describe()}: schema {current or 'none'} ({state}).")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _demo(database: str | None) -> int:
+    from orchid_desktop.app import open_context
+    from orchid_desktop.services.demo import load_demo_data
+
+    context = open_context(database)
+    try:
+        result = load_demo_data(context.sessions, context.staff_id)
+        print(f"Loaded {result.leads} demo leads and {result.contacts} demo contacts "
+              f"into {context.target.describe()}.")
+    finally:
+        context.close()
+    return 0

@@ -1,0 +1,91 @@
+"""The agency's shared settings: name, postal address, time zone, phone region, link,
+and the sending window. Validated here, so every caller gets the same answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from orchid_desktop.db.models import AgencySettings
+from orchid_desktop.errors import ConflictError, ValidationError
+
+from . import audit
+
+
+@dataclass
+class AgencyForm:
+    name: str
+    postal_address: str
+    time_zone: str
+    default_phone_region: str
+    application_link: str
+    window_start: time
+    window_end: time
+    weekdays: str  # ISO weekday digits, "12345" = Monday to Friday
+    version: int
+
+
+def load_agency(sessions: sessionmaker[Session]) -> AgencyForm:
+    with sessions() as session:
+        return load_from_row(session.get(AgencySettings, 1))
+
+
+def validate(form: AgencyForm) -> list[str]:
+    problems = []
+    try:
+        ZoneInfo(form.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"'{form.time_zone}' is not a time zone (e.g. America/Chicago).")
+    if form.default_phone_region not in phonenumbers.SUPPORTED_REGIONS:
+        problems.append(f"'{form.default_phone_region}' is not a country code for phone numbers "
+                        "(e.g. US).")
+    if form.window_end <= form.window_start:
+        problems.append("The sending window must end after it starts.")
+    if not form.weekdays or any(d not in "1234567" for d in form.weekdays):
+        problems.append("Choose at least one weekday for sending.")
+    if form.application_link and not form.application_link.startswith(("https://", "http://")):
+        problems.append("The application link must start with https://.")
+    return problems
+
+
+def save_agency(sessions: sessionmaker[Session], form: AgencyForm, staff_id: int | None) -> int:
+    """Save the form; returns the new version. Raises ValidationError or ConflictError."""
+    problems = validate(form)
+    if problems:
+        raise ValidationError(problems)
+    try:
+        with sessions.begin() as session:
+            row = session.get(AgencySettings, 1)
+            if row.version != form.version:
+                raise StaleDataError()
+            before = asdict(load_from_row(row))
+            row.name = form.name.strip()
+            row.postal_address = form.postal_address.strip()
+            row.time_zone = form.time_zone
+            row.default_phone_region = form.default_phone_region
+            row.application_link = form.application_link.strip()
+            row.daily_send_window_start = form.window_start
+            row.daily_send_window_end = form.window_end
+            row.send_weekdays = "".join(sorted(set(form.weekdays)))
+            after = asdict(load_from_row(row))
+            changes = {k: [str(before[k]), str(after[k])] for k in before
+                       if k != "version" and before[k] != after[k]}
+            if changes:
+                audit.record(session, staff_id=staff_id, entity_type="agency_settings",
+                             entity_id=1, action="updated", changes=changes)
+            session.flush()
+            return row.version
+    except StaleDataError:
+        raise ConflictError("The agency settings were changed on another workstation since "
+                            "you opened them. Reopen Settings to see the new values.") from None
+
+
+def load_from_row(row: AgencySettings) -> AgencyForm:
+    return AgencyForm(row.name, row.postal_address, row.time_zone, row.default_phone_region,
+                      row.application_link, row.daily_send_window_start,
+                      row.daily_send_window_end, row.send_weekdays, row.version)

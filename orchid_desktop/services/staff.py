@@ -1,0 +1,34 @@
+"""Who is using the app: the operating-system account, recorded once as a staff row."""
+
+from __future__ import annotations
+
+import getpass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from orchid_desktop.db.models import Staff
+
+
+def os_login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "unknown"
+
+
+def ensure_staff(sessions: sessionmaker[Session], login: str) -> int:
+    """The staff id for ``login``, creating the row on a first visit."""
+    with sessions() as session:
+        staff_id = session.scalar(select(Staff.id).where(Staff.login == login))
+        if staff_id is not None:
+            return staff_id
+        staff = Staff(login=login, display_name=login.replace(".", " ").title())
+        session.add(staff)
+        try:
+            session.commit()
+        except IntegrityError:  # another workstation created it at the same moment
+            session.rollback()
+            return session.scalar(select(Staff.id).where(Staff.login == login))
+        return staff.id

@@ -1,0 +1,91 @@
+"""Starting and stopping the window: one instance, the database opened (and upgraded),
+the main window and the tray wired together, everything closed on quit."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+
+from orchid_desktop import __version__, assets
+from orchid_desktop.app import AppContext, open_context
+from orchid_desktop.config.paths import AppPaths
+from orchid_desktop.errors import UserError
+from orchid_desktop.services.demo import load_demo_data
+
+from .icons import app_icon
+from .main_window import MainWindow
+from .single_instance import SingleInstance
+from .tray import Tray
+
+log = logging.getLogger(__name__)
+
+SMOKE_TEST_MS = 300
+
+
+def make_qapplication() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Orchid Desktop")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Orchid")
+    app.setDesktopFileName("orchid-desktop")
+    app.setWindowIcon(app_icon())
+    app.setStyleSheet(assets.read_text("style.qss"))
+    return app
+
+
+def tray_available() -> bool:
+    return QSystemTrayIcon.isSystemTrayAvailable()
+
+
+def build_window(context: AppContext) -> tuple[MainWindow, Tray | None]:
+    has_tray = tray_available()
+    window = MainWindow(context, tray_available=has_tray)
+    tray = Tray(window, app_icon()) if has_tray else None
+    return window, tray
+
+
+def run_gui(database: str | None, *, smoke_test: bool = False, load_demo: bool = False) -> int:
+    app = make_qapplication()
+    app.setQuitOnLastWindowClosed(False)  # the tray keeps us alive; quitting is explicit
+    instance = None
+    if not smoke_test:
+        instance = SingleInstance(AppPaths.default().config_dir)
+        if not instance.acquire():
+            print("Orchid Desktop is already running; its window was brought forward.",
+                  file=sys.stderr)
+            return 0
+    try:
+        context = open_context(database)
+        if load_demo:
+            try:
+                result = load_demo_data(context.sessions, context.staff_id)
+                log.info("loaded %d demo leads and %d contacts", result.leads, result.contacts)
+            except UserError as error:
+                log.warning("%s", error)
+    except UserError as error:
+        if not smoke_test:
+            QMessageBox.critical(None, "Orchid Desktop cannot start", str(error))
+        if instance:
+            instance.release()
+        raise
+    window, tray = build_window(context)
+    if instance:
+        instance.activation_requested.connect(window.bring_forward)
+    window.quit_requested.connect(app.quit)
+    if tray is None:
+        log.warning("no system tray here: closing the window quits the app")
+    window.show()
+    if smoke_test:
+        QTimer.singleShot(SMOKE_TEST_MS, window.request_quit)
+    try:
+        return app.exec()
+    finally:
+        window.close()
+        if tray:
+            tray.hide()
+        context.close()
+        if instance:
+            instance.release()

@@ -1,0 +1,270 @@
+"""The main window: four tabs, a status bar that tells what the app is doing, menus."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QWidget,
+)
+
+from orchid_desktop import __version__
+from orchid_desktop.app import AppContext
+from orchid_desktop.services import sending_state
+from orchid_desktop.services.demo import load_demo_data
+from orchid_desktop.services.listing import contact_listing, lead_listing
+from orchid_desktop.services.sending_state import SendingMode, SendingSnapshot
+
+from .empty_state import EmptyState
+from .people_model import PeopleTableModel
+from .tasks import run_in_background
+
+log = logging.getLogger(__name__)
+
+STATUS_REFRESH_MS = 15_000
+TAB_NAMES = ("Leads", "Contacts", "Screening", "Campaigns")
+
+
+class PeopleTab(QStackedWidget):
+    """An empty state until there is someone to list, then the table."""
+
+    def __init__(self, model: PeopleTableModel, empty: EmptyState, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.empty = empty
+        self.table = QTableView()
+        self.table.setModel(model)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.addWidget(empty)
+        self.addWidget(self.table)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.model.reload()
+        self.setCurrentWidget(self.table if self.model.total_rows() else self.empty)
+        if self.model.total_rows():
+            self.table.resizeColumnsToContents()
+
+
+class MainWindow(QMainWindow):
+    quit_requested = Signal()
+    hidden_to_tray = Signal()  # the tray says, once, that the app still runs
+    status_changed = Signal(object)  # SendingSnapshot
+
+    def __init__(self, context: AppContext, *, tray_available: bool, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self.tray_available = tray_available
+        self._quitting = False
+        self.setWindowTitle("Orchid Desktop")
+        self.resize(1180, 760)
+        self._build_actions()
+        self._build_menus()
+        self._build_tabs()
+        self._build_status_bar()
+        self._status_timer = QTimer(self)
+        self._status_timer.timeout.connect(self.refresh_status)
+        self._status_timer.start(STATUS_REFRESH_MS)
+        self.refresh_status()
+
+    # -- construction -------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.pause_action = QAction("&Pause sending", self)
+        self.pause_action.triggered.connect(self.toggle_pause)
+        self.demo_action = QAction("Load &demo data", self)
+        self.demo_action.triggered.connect(self.load_demo)
+        self.data_folder_action = QAction("Open &data folder", self)
+        self.data_folder_action.triggered.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.paths.data_dir))))
+        self.close_action = QAction("&Close window", self)
+        self.close_action.setShortcut(QKeySequence.StandardKey.Close)
+        self.close_action.triggered.connect(self.close)
+        self.quit_action = QAction("&Quit Orchid Desktop", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.request_quit)
+        self.about_action = QAction("&About Orchid Desktop", self)
+        self.about_action.triggered.connect(self.show_about)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.settings_action)
+        file_menu.addAction(self.data_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.close_action)
+        file_menu.addAction(self.quit_action)
+        sending_menu = self.menuBar().addMenu("&Sending")
+        sending_menu.addAction(self.pause_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.demo_action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
+
+    def _build_tabs(self) -> None:
+        sessions = self.context.sessions
+        demo = ("Load demo data", self.load_demo)
+        self.leads_tab = PeopleTab(PeopleTableModel(lead_listing(sessions), default_sort=6), EmptyState(
+            "No leads yet",
+            "Leads are inquiries: web forms, Facebook and Instagram lead ads, phone calls. "
+            "Each one appears here with its source and applicant type, ready to review and "
+            "promote to a contact. To look around first, load a few hundred demo leads.",
+            [demo]))
+        self.contacts_tab = PeopleTab(PeopleTableModel(contact_listing(sessions), default_sort=6),
+                                      EmptyState(
+            "No contacts yet",
+            "Contacts are the applicants the agency is pursuing, from pre-screen to an active "
+            "cycle. Promote a lead to create one; its profile, notes, documents and history "
+            "are kept here.", [demo]))
+        self.screening_tab = EmptyState(
+            "Nothing to screen",
+            "The screening queue lists contacts in review with what the DQ rules found: "
+            "disqualified, flagged, needs data, deferred or passed. The agency-default rules "
+            "for egg donors and gestational carriers are already in place.")
+        self.campaigns_tab = EmptyState(
+            "No campaigns yet",
+            "Drip sequences and mass emails live here. A library of ready-to-edit templates "
+            "is installed: donor and carrier welcome sequences, an application reminder, "
+            "deferred re-engagement, a newsletter and a kind rejection notice.")
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for name, widget in zip(TAB_NAMES, (self.leads_tab, self.contacts_tab,
+                                            self.screening_tab, self.campaigns_tab)):
+            self.tabs.addTab(widget, name)
+        self.tabs.setCurrentIndex(self.context.settings.get("ui.last_tab"))
+        self.setCentralWidget(self.tabs)
+
+    def _build_status_bar(self) -> None:
+        self.database_label = QLabel(self.context.target.describe())
+        self.database_label.setObjectName("databaseLabel")
+        self.sending_label = QLabel()
+        self.sending_label.setObjectName("sendingLabel")
+        self.queue_label = QLabel()
+        self.queue_label.setObjectName("queueLabel")
+        bar = self.statusBar()
+        bar.addWidget(self.database_label, 1)
+        bar.addPermanentWidget(self.sending_label)
+        bar.addPermanentWidget(self.queue_label)
+
+    # -- status -------------------------------------------------------------------------
+    def current_snapshot(self) -> SendingSnapshot:
+        with self.context.sessions() as session:
+            return sending_state.snapshot(
+                session, has_api_key=bool(self.context.secrets.sendgrid_api_key()),
+                local_mode_setting=self.context.settings.get("sending.local_mode"))
+
+    def refresh_status(self) -> SendingSnapshot:
+        snap = self.current_snapshot()
+        self.sending_label.setText(f"Sending: {snap.mode.value}")
+        self.sending_label.setToolTip(snap.reason)
+        self.sending_label.setProperty("state", snap.mode.name.lower())
+        self.sending_label.style().polish(self.sending_label)
+        queue = f"Queue: {snap.queued:,} waiting"
+        if snap.next_due_at is not None:
+            queue += f" · next {snap.next_due_at.astimezone().strftime('%a %H:%M')}"
+        if snap.uncertain:
+            queue += f" · {snap.uncertain:,} uncertain"
+        self.queue_label.setText(queue)
+        self.pause_action.setText(
+            "&Resume sending" if snap.mode == SendingMode.PAUSED else "&Pause sending")
+        self.status_changed.emit(snap)
+        return snap
+
+    # -- actions ------------------------------------------------------------------------
+    def toggle_pause(self) -> None:
+        with self.context.sessions.begin() as session:
+            paused, _ = sending_state.pause_state(session)
+            sending_state.set_paused(session, not paused, reason="paused by staff",
+                                     staff_id=self.context.staff_id)
+        self.refresh_status()
+        self.statusBar().showMessage("Sending resumed." if paused else
+                                     "Sending paused: nothing is sent until you resume.", 8000)
+
+    def load_demo(self) -> None:
+        self.demo_action.setEnabled(False)
+        self.statusBar().showMessage("Loading demo data…")
+        context = self.context
+        run_in_background(lambda: load_demo_data(context.sessions, context.staff_id),
+                          self._demo_loaded, self._demo_failed, parent=self)
+
+    def _demo_loaded(self, result) -> None:
+        self.demo_action.setEnabled(True)
+        self.refresh_tabs()
+        self.statusBar().showMessage(
+            f"Loaded {result.leads} demo leads and {result.contacts} demo contacts.", 8000)
+
+    def _demo_failed(self, error: Exception) -> None:
+        self.demo_action.setEnabled(True)
+        self.statusBar().clearMessage()
+        QMessageBox.information(self, "Demo data", str(error))
+
+    def refresh_tabs(self) -> None:
+        self.leads_tab.refresh()
+        self.contacts_tab.refresh()
+
+    def open_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.context, parent=self)
+        if dialog.exec():
+            self.refresh_status()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Orchid Desktop",
+                          f"<b>Orchid Desktop {__version__}</b><br>Leads, contacts, screening "
+                          "and recruitment email for fertility agencies.<br><br>"
+                          f"{self.context.target.describe()}<br>"
+                          f"Data folder: {self.context.paths.data_dir}")
+
+    def bring_forward(self) -> None:
+        self.show()
+        self.setWindowState(self.windowState() & ~self.windowState().WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+
+    # -- closing ------------------------------------------------------------------------
+    def request_quit(self) -> None:
+        self._quitting = True
+        self.quit_requested.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.context.settings.set("ui.last_tab", self.tabs.currentIndex())
+        self.context.settings.save()
+        if self._quitting:
+            event.accept()
+            return
+        if self.tray_available and self.context.settings.get("ui.close_to_tray"):
+            event.ignore()
+            self.hide()
+            self.hidden_to_tray.emit()
+            return
+        if self.confirm_quit_without_tray():
+            event.accept()
+            self.request_quit()
+        else:
+            event.ignore()
+
+    def confirm_quit_without_tray(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Quit Orchid Desktop?",
+            "This desktop has no system tray, so closing the window quits Orchid Desktop "
+            "and scheduled emails are not sent until you open it again.",
+            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Close

@@ -1,0 +1,52 @@
+"""Run work off the GUI thread and get the result back by signal.
+
+Jobs never touch widgets: they return a value (or raise), and the ``finished`` /
+``failed`` signals deliver it on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+
+class TaskSignals(QObject):
+    finished = Signal(object)  # object, not int: results may be large integers
+    failed = Signal(object)  # the exception
+
+
+class Task(QRunnable):
+    def __init__(self, job: Callable[[], Any]):
+        super().__init__()
+        self.job = job
+        self.signals = TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result = self.job()
+        except Exception as exc:  # delivered to the GUI, which decides how to show it
+            log.debug("background task failed:\n%s", traceback.format_exc())
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.finished.emit(result)
+
+
+def run_in_background(job: Callable[[], Any], on_done: Callable[[Any], None],
+                      on_error: Callable[[Exception], None], *, parent: QObject) -> Task:
+    """Start ``job`` on the global pool; the callbacks run on the GUI thread.
+
+    ``parent`` owns the signal object so the callbacks die with the widget that asked.
+    """
+    task = Task(job)
+    task.setAutoDelete(True)
+    task.signals.setParent(parent)
+    task.signals.finished.connect(on_done)
+    task.signals.failed.connect(on_error)
+    QThreadPool.globalInstance().start(task)
+    return task
