@@ -56,7 +56,7 @@ class Listing:
     def page(self, offset: int, limit: int, sort_index: int, descending: bool) -> list[tuple]:
         with self._sessions() as session:
             return list(session.execute(
-                self._ordered(sort_index, descending).offset(offset).limit(limit)).tuples())
+                self._ordered(sort_index, descending).offset(offset).limit(limit)))
 
     def _ordered(self, sort_index: int, descending: bool) -> Select:
         key = self.columns[sort_index].expression

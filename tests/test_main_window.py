@@ -1,0 +1,120 @@
+"""The main window, driven as a user would: tabs, empty states, demo data, status bar,
+pause / resume, closing with and without a tray."""
+
+import pytest
+from PySide6.QtWidgets import QTableView
+
+from orchid_desktop.services.demo import load_demo_data
+from orchid_desktop.services.listing import lead_listing
+from orchid_desktop.ui.application import make_qapplication
+from orchid_desktop.ui.empty_state import EmptyState
+from orchid_desktop.ui.main_window import TAB_NAMES, MainWindow
+from orchid_desktop.ui.people_model import PeopleTableModel
+
+
+@pytest.fixture
+def window(qtbot, context, monkeypatch):
+    make_qapplication()
+    win = MainWindow(context, tray_available=False)
+    # pytest-qt closes the window at teardown: answer the "quit?" question there
+    monkeypatch.setattr(win, "confirm_quit_without_tray", lambda: True)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def test_tabs_open_on_empty_states_that_say_how_to_begin(window):
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == list(TAB_NAMES)
+    assert isinstance(window.leads_tab.currentWidget(), EmptyState)
+    assert "No leads yet" in window.leads_tab.empty.title_label.text()
+    assert "Load demo data" in window.leads_tab.empty.buttons
+    for tab in (window.screening_tab, window.campaigns_tab):
+        assert len(tab.body_label.text()) > 80
+
+
+def test_status_bar_shows_database_sending_state_and_queue(window, context):
+    assert window.database_label.text().startswith("Local database")
+    assert str(context.paths.database_file) in window.database_label.text()
+    assert window.sending_label.text() == "Sending: local mode"
+    assert "No SendGrid key" in window.sending_label.toolTip()
+    assert window.queue_label.text() == "Queue: 0 waiting"
+
+
+def test_a_sendgrid_key_switches_local_mode_to_running(window, context):
+    context.secrets.set("sendgrid-api-key", "SG.test")
+    window.refresh_status()
+    assert window.sending_label.text() == "Sending: running"
+
+
+def test_pause_and_resume_sending_from_the_menu(window, qtbot):
+    window.pause_action.trigger()
+    assert window.sending_label.text() == "Sending: paused"
+    assert window.pause_action.text() == "&Resume sending"
+    window.pause_action.trigger()
+    assert window.sending_label.text() == "Sending: local mode"
+
+
+def test_demo_button_fills_the_tables_off_the_gui_thread(window, qtbot):
+    window.leads_tab.empty.buttons["Load demo data"].click()
+    qtbot.waitUntil(lambda: isinstance(window.leads_tab.currentWidget(), QTableView),
+                    timeout=10_000)
+    assert window.leads_tab.model.total_rows() == 300
+    assert window.contacts_tab.model.total_rows() == 120
+    assert "Loaded 300 demo leads" in window.statusBar().currentMessage()
+
+
+def test_closing_without_a_tray_asks_before_quitting(window, qtbot, monkeypatch):
+    monkeypatch.setattr(window, "confirm_quit_without_tray", lambda: False)
+    window.close()
+    assert window.isVisible()
+    monkeypatch.setattr(window, "confirm_quit_without_tray", lambda: True)
+    with qtbot.waitSignal(window.quit_requested, timeout=1000):
+        window.close()
+    assert not window.isVisible()
+
+
+def test_closing_with_a_tray_hides_the_window_and_keeps_running(qtbot, context):
+    make_qapplication()
+    win = MainWindow(context, tray_available=True)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.hidden_to_tray, timeout=1000):
+        win.close()
+    assert not win.isVisible()
+    win.bring_forward()
+    assert win.isVisible()
+    win.request_quit()
+
+
+def test_the_last_tab_is_remembered(qtbot, context):
+    make_qapplication()
+    win = MainWindow(context, tray_available=True)
+    qtbot.addWidget(win)
+    win.tabs.setCurrentIndex(3)
+    win.request_quit()
+    win.close()
+    again = MainWindow(context, tray_available=True)
+    qtbot.addWidget(again)
+    assert again.tabs.currentIndex() == 3
+    again.request_quit()
+
+
+def test_the_people_model_passes_qt_model_tester(qtmodeltester, context):
+    load_demo_data(context.sessions, context.staff_id, leads=450, contacts=5)
+    model = PeopleTableModel(lead_listing(context.sessions), default_sort=6)
+    assert model.rowCount() == 200 and model.canFetchMore()  # one window, not the table
+    model.fetchMore()
+    model.fetchMore()
+    assert model.rowCount() == 450 and not model.canFetchMore()
+    qtmodeltester.check(PeopleTableModel(lead_listing(context.sessions), default_sort=6),
+                        force_py=True)
+
+
+def test_sorting_is_done_by_the_database(context):
+    load_demo_data(context.sessions, context.staff_id, leads=30, contacts=0)
+    from PySide6.QtCore import Qt
+
+    model = PeopleTableModel(lead_listing(context.sessions), default_sort=6)
+    model.sort(0, Qt.SortOrder.AscendingOrder)
+    names = [model.index(r, 0).data() for r in range(model.rowCount())]
+    assert names == sorted(names)

@@ -1,0 +1,38 @@
+"""A fresh database is built only by the migrations, and they agree with the models."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from orchid_desktop.db import migrate
+from orchid_desktop.db.engine import DatabaseTarget, create_app_engine, parse_database_url
+from orchid_desktop.db.models import Base
+
+
+def _upgrade_and_compare(engine):
+    assert migrate.current_revision(engine) is None
+    before, after = migrate.upgrade(engine)
+    assert (before, after) == (None, migrate.head_revision())
+    assert migrate.is_up_to_date(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    with engine.connect() as connection:
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+    assert differences == []
+    # running it again is a no-op
+    assert migrate.upgrade(engine) == (after, after)
+
+
+def test_sqlite_upgrades_from_empty_and_matches_the_models(tmp_path):
+    engine = create_app_engine(DatabaseTarget(parse_database_url(f"sqlite:///{tmp_path}/m.db")))
+    _upgrade_and_compare(engine)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_upgrades_from_empty_and_matches_the_models(pg_url):
+    engine = create_engine(pg_url)
+    _upgrade_and_compare(engine)
+    engine.dispose()
