@@ -7,6 +7,7 @@ deliverability is SendGrid's to judge (bounces come back as suppressions).
 from __future__ import annotations
 
 import email_validator
+import phonenumbers
 
 
 class InvalidEmail(ValueError):
@@ -20,3 +21,15 @@ def normalize_email(raw: str) -> str:
     except email_validator.EmailNotValidError as exc:
         raise InvalidEmail(f"'{raw.strip()}' is not a valid email address: {exc}") from None
     return result.normalized.lower()
+
+
+def display_phone(e164: str, home_region: str = "US") -> str:
+    """A stored E.164 number as staff read it: national format at home, international
+    otherwise."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    home = phonenumbers.region_code_for_number(number) == home_region
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if home
+                                      else phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -42,6 +42,19 @@ class LeadSource(StrEnum):
     IMPORT = "import"
     OTHER = "other"
 
+    @property
+    def label(self) -> str:
+        return _SOURCE_LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+
+
+_SOURCE_LABELS = {
+    "facebook_instagram": "Facebook / Instagram",
+    "other_agency": "Another agency",
+    "returning": "Returning applicant",
+    "event": "Event / campus",
+    "import": "Spreadsheet import",
+}
+
 
 class LeadStatus(StrEnum):
     NEW = "new"

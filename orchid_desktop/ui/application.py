@@ -13,6 +13,7 @@ from orchid_desktop import __version__, assets
 from orchid_desktop.app import AppContext, open_context
 from orchid_desktop.config.paths import AppPaths
 from orchid_desktop.errors import UserError
+from orchid_desktop.self_check import check_runtime_imports
 from orchid_desktop.services.demo import load_demo_data
 
 from .icons import app_icon
@@ -51,7 +52,9 @@ def run_gui(database: str | None, *, smoke_test: bool = False, load_demo: bool =
     app = make_qapplication()
     app.setQuitOnLastWindowClosed(False)  # the tray keeps us alive; quitting is explicit
     instance = None
-    if not smoke_test:
+    if smoke_test:
+        check_runtime_imports()
+    else:
         instance = SingleInstance(AppPaths.default().config_dir)
         if not instance.acquire():
             print("Orchid Desktop is already running; its window was brought forward.",

@@ -21,7 +21,7 @@ class EmptyState(QWidget):
         self.body_label.setObjectName("emptyStateBody")
         self.body_label.setWordWrap(True)
         self.body_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.body_label.setMaximumWidth(560)
+        self.body_label.setFixedWidth(540)  # a readable measure; wraps to its height
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         row.addStretch(1)
@@ -40,3 +40,9 @@ class EmptyState(QWidget):
         layout.addSpacing(16)
         layout.addLayout(row)
         layout.addStretch(3)
+
+    def showEvent(self, event) -> None:
+        # A wrapped label inside a centred layout is not given its height-for-width;
+        # reserve it once the style sheet has set the font.
+        self.body_label.setMinimumHeight(self.body_label.heightForWidth(self.body_label.width()))
+        super().showEvent(event)

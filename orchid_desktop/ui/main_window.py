@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,7 +49,7 @@ class PeopleTab(QStackedWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.sortByColumn(model.default_sort, Qt.SortOrder.DescendingOrder)
         self.addWidget(empty)
         self.addWidget(self.table)
         self.refresh()
@@ -59,6 +59,8 @@ class PeopleTab(QStackedWidget):
         self.setCurrentWidget(self.table if self.model.total_rows() else self.empty)
         if self.model.total_rows():
             self.table.resizeColumnsToContents()
+            # the email column takes the spare width
+            self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
 
 class MainWindow(QMainWindow):

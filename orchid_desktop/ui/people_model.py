@@ -8,7 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from orchid_desktop.domain.vocab import ApplicantType
+from orchid_desktop.domain.contact_points import display_phone
+from orchid_desktop.domain.vocab import ApplicantType, LeadSource
 from orchid_desktop.services.listing import Listing
 
 PAGE_SIZE = 200
@@ -22,7 +23,11 @@ def display(key: str, value: Any) -> str:
         return value.astimezone().strftime("%Y-%m-%d %H:%M")
     if key == "applicant_type":
         return ApplicantType(value).label
-    if key in ("source", "status", "stage"):
+    if key == "source":
+        return LeadSource(value).label
+    if key == "phone":
+        return display_phone(value)
+    if key in ("status", "stage"):
         return str(value).replace("_", " ").capitalize()
     return str(value)
 
@@ -34,6 +39,7 @@ class PeopleTableModel(QAbstractTableModel):
         self._keys = [c.key for c in listing.columns]
         self._rows: list[tuple] = []
         self._total = 0
+        self.default_sort = default_sort
         self._sort_column = default_sort
         self._descending = True
         self.reload()

@@ -42,23 +42,26 @@ class SingleInstance(QObject):
     def release(self) -> None:
         if self._server is not None:
             self._server.close()
+            self._server.deleteLater()
             self._server = None
         self._lock.unlock()
 
     def _ask_running_instance_to_show(self) -> None:
-        socket = QLocalSocket()
+        socket = QLocalSocket(self)
         socket.connectToServer(self.server_name)
         if socket.waitForConnected(1000):
             socket.write(SHOW_MESSAGE)
+            socket.flush()
             socket.waitForBytesWritten(1000)
             socket.disconnectFromServer()
+        socket.deleteLater()
 
     def _on_connection(self) -> None:
         while self._server is not None and self._server.hasPendingConnections():
             connection = self._server.nextPendingConnection()
-            connection.readyRead.connect(lambda c=connection: self._on_message(c))
-            connection.disconnected.connect(connection.deleteLater)
-
-    def _on_message(self, connection: QLocalSocket) -> None:
-        if bytes(connection.readAll()).startswith(SHOW_MESSAGE.strip()):
-            self.activation_requested.emit()
+            # The message is one short line written right after connecting.
+            if connection.bytesAvailable() or connection.waitForReadyRead(500):
+                if bytes(connection.readAll().data()).startswith(SHOW_MESSAGE.strip()):
+                    self.activation_requested.emit()
+            connection.disconnectFromServer()
+            connection.deleteLater()

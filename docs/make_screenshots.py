@@ -1,0 +1,70 @@
+"""Render the main window (each tab) and the Settings dialog to PNG, offscreen, on a
+throw-away database with demo data:  python docs/make_screenshots.py [OUT_DIR]"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["ORCHID_HOME"] = tempfile.mkdtemp(prefix="orchid-shots-")
+
+import keyring  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+
+
+class _Memory(KeyringBackend):
+    priority = 1
+    store: dict = {}
+
+    def get_password(self, s, u):
+        return self.store.get((s, u))
+
+    def set_password(self, s, u, p):
+        self.store[(s, u)] = p
+
+    def delete_password(self, s, u):
+        self.store.pop((s, u), None)
+
+
+def main(out: Path, with_demo: bool = True) -> None:
+    keyring.set_keyring(_Memory())
+    from PySide6.QtWidgets import QApplication
+
+    from orchid_desktop.app import open_context
+    from orchid_desktop.services.demo import load_demo_data
+    from orchid_desktop.ui.application import make_qapplication
+    from orchid_desktop.ui.main_window import TAB_NAMES, MainWindow
+    from orchid_desktop.ui.settings_dialog import SettingsDialog
+
+    make_qapplication()
+    context = open_context()
+    out.mkdir(parents=True, exist_ok=True)
+    window = MainWindow(context, tray_available=True)
+    window.resize(1180, 720)
+    window.show()
+    QApplication.processEvents()
+    window.grab().save(str(out / "main-window-empty.png"))
+    if with_demo:
+        load_demo_data(context.sessions, context.staff_id)
+        window.refresh_tabs()
+    for index, name in enumerate(TAB_NAMES):
+        window.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        window.grab().save(str(out / f"main-window-{name.lower()}.png"))
+    dialog = SettingsDialog(context, parent=window)
+    dialog.show()
+    for index in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        dialog.grab().save(str(out / f"settings-{dialog.tabs.tabText(index).lower()}.png"))
+    dialog.close()
+    window.request_quit()
+    window.close()
+    context.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "screenshots")
