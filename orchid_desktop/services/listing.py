@@ -18,25 +18,26 @@ class ListColumn:
     expression: ColumnElement
 
 
-def _full_name(model) -> ColumnElement:
-    return model.first_name + " " + model.last_name
+def _person_columns(model, *rest: ListColumn) -> tuple[ListColumn, ...]:
+    """Who someone is and how to reach them come first in both lists."""
+    return (
+        ListColumn("name", "Name", model.first_name + " " + model.last_name),
+        ListColumn("email", "Email", model.email),
+        ListColumn("phone", "Phone", model.phone_e164),
+        ListColumn("applicant_type", "Type", model.applicant_type),
+        *rest,
+    )
 
 
-LEAD_COLUMNS = (
-    ListColumn("name", "Name", _full_name(Lead)),
-    ListColumn("email", "Email", Lead.email),
-    ListColumn("phone", "Phone", Lead.phone_e164),
-    ListColumn("applicant_type", "Type", Lead.applicant_type),
+LEAD_COLUMNS = _person_columns(
+    Lead,
     ListColumn("source", "Source", Lead.source),
     ListColumn("status", "Status", Lead.status),
     ListColumn("received_at", "Received", Lead.received_at),
 )
 
-CONTACT_COLUMNS = (
-    ListColumn("name", "Name", _full_name(Contact)),
-    ListColumn("email", "Email", Contact.email),
-    ListColumn("phone", "Phone", Contact.phone_e164),
-    ListColumn("applicant_type", "Type", Contact.applicant_type),
+CONTACT_COLUMNS = _person_columns(
+    Contact,
     ListColumn("stage", "Stage", Contact.stage),
     ListColumn("state", "State", Contact.state),
     ListColumn("created_at", "Added", Contact.created_at),
