@@ -260,34 +260,30 @@ class SettingsDialog(QDialog):
     # -- checks (off the GUI thread: they wait on the network) ------------------------------
     def test_database(self) -> None:
         url, password = self.url_edit.text(), self.db_password_edit.text() or None
-        self.test_db_button.setEnabled(False)
-        _show_result(self.db_result, True, "Connecting…")
-
-        def done(message: str) -> None:
-            self.test_db_button.setEnabled(True)
-            _show_result(self.db_result, True, message)
-
-        def failed(error: Exception) -> None:
-            self.test_db_button.setEnabled(True)
-            _show_result(self.db_result, False, str(error))
-
-        run_in_background(lambda: database_choice.check_shared_database(url, password), done, failed,
-                          parent=self)
+        self._run_check(self.test_db_button, self.db_result, "Connecting…",
+                        lambda: database_choice.check_shared_database(url, password),
+                        lambda message: (True, message))
 
     def test_key(self) -> None:
         key = self.api_key_edit.text() or self.context.secrets.get(SENDGRID_API_KEY) or ""
-        self.test_key_button.setEnabled(False)
-        _show_result(self.key_result, True, "Asking SendGrid…")
+        self._run_check(self.test_key_button, self.key_result, "Asking SendGrid…",
+                        lambda: check_api_key(key), lambda result: (result.ok, result.message))
+
+    def _run_check(self, button: QPushButton, label: QLabel, waiting: str, job,
+                   verdict) -> None:
+        """Run ``job`` in the background; show ``verdict(result)`` (ok, text) or the error."""
+        button.setEnabled(False)
+        _show_result(label, True, waiting)
 
         def done(result) -> None:
-            self.test_key_button.setEnabled(True)
-            _show_result(self.key_result, result.ok, result.message)
+            button.setEnabled(True)
+            _show_result(label, *verdict(result))
 
         def failed(error: Exception) -> None:
-            self.test_key_button.setEnabled(True)
-            _show_result(self.key_result, False, str(error))
+            button.setEnabled(True)
+            _show_result(label, False, str(error))
 
-        run_in_background(lambda: check_api_key(key), done, failed, parent=self)
+        run_in_background(job, done, failed, parent=self)
 
     # -- saving ------------------------------------------------------------------------------
     def agency_values(self) -> agency.AgencyForm:
