@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, inspect
 from orchid_desktop.db import migrate
 from orchid_desktop.db.engine import DatabaseTarget, create_app_engine, parse_database_url
 from orchid_desktop.db.models import Base
+from orchid_desktop.db.search_index import include_object
 
 
 def _upgrade_and_compare(engine):
@@ -19,7 +20,7 @@ def _upgrade_and_compare(engine):
     assert set(Base.metadata.tables) <= tables
     with engine.connect() as connection:
         differences = compare_metadata(
-            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+            MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object}), Base.metadata)
     assert differences == []
     # running it again is a no-op
     assert migrate.upgrade(engine) == (after, after)

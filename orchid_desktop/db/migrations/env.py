@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from orchid_desktop.db.models import Base
+from orchid_desktop.db.search_index import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,6 +22,7 @@ def _configure(connection) -> None:
         # SQLite cannot ALTER most things; batch mode recreates the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
 
 

@@ -1,0 +1,65 @@
+"""What a person can be found by, as one string of words, and how typed text becomes a
+search for those words.
+
+Both databases index the same string (FTS5 on SQLite, a GIN ``tsvector`` on PostgreSQL),
+so a search finds the same people on either. Words are folded here, in Python, rather
+than by each database's tokenizer: accents removed, lower-cased, split on anything that
+is not a letter or digit. A phone number is indexed under several suffixes so that
+"555-0123", "(415) 555-0123" and "+1 415 555 0123" all find ``+14155550123``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_WORD = re.compile(r"[^\W_]+")
+# At most this many words of a query are used: enough for a full name and an address.
+MAX_QUERY_WORDS = 6
+
+
+def fold(text: str) -> list[str]:
+    """The words of ``text``, accent-free and lower-case."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _WORD.findall(stripped.casefold())
+
+
+def phone_words(e164: str | None) -> list[str]:
+    """The number in full, without its country code, and its last 7 and 4 digits."""
+    if not e164:
+        return []
+    digits = e164.lstrip("+")
+    variants = [digits]
+    if e164.startswith("+1") and len(digits) == 11:
+        variants.append(digits[1:])  # NANP national number
+    variants += [digits[-7:], digits[-4:]]
+    return list(dict.fromkeys(variants))
+
+
+def search_text(first_name: str | None, last_name: str | None, email: str | None,
+                phone_e164: str | None) -> str:
+    words: list[str] = []
+    for part in (first_name, last_name, email):
+        if part:
+            words += fold(part)
+    words += phone_words(phone_e164)
+    return " ".join(dict.fromkeys(words))
+
+
+def query_words(typed: str) -> list[str]:
+    """The words of what was typed, each to be matched as a word prefix."""
+    return list(dict.fromkeys(fold(typed)))[:MAX_QUERY_WORDS]
+
+
+def fts5_query(words: Iterable[str]) -> str:
+    """An FTS5 MATCH expression: every word as a quoted prefix (quotes make operators
+    such as AND or NEAR typed by a user plain words)."""
+    return " AND ".join(f'"{w}"*' for w in words)
+
+
+def tsquery(words: Iterable[str]) -> str:
+    """A PostgreSQL ``to_tsquery('simple', …)`` expression of word prefixes. Words hold
+    only letters and digits (see ``fold``), so nothing here needs escaping."""
+    return " & ".join(f"{w}:*" for w in words)
