@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import func, select
 
 from orchid_desktop.db.models import (
@@ -12,12 +13,9 @@ from orchid_desktop.db.models import (
 from orchid_desktop.domain.dq_defaults import default_rules
 from orchid_desktop.domain.templating import DECLARED_VARIABLES, make_environment
 from orchid_desktop.domain.vocab import ApplicantType, EmailKind
+from orchid_desktop.errors import UserError
 from orchid_desktop.services.demo import load_demo_data
 from orchid_desktop.services.first_run import ensure_first_run, library_entries
-
-import pytest
-
-from orchid_desktop.errors import UserError
 
 
 def test_a_new_database_gets_the_agency_row_rules_and_templates(context):

@@ -6,7 +6,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from orchid_desktop.db import migrate
-from orchid_desktop.db.engine import DatabaseTarget, create_app_engine, parse_database_url
+from orchid_desktop.db.engine import (
+    DatabaseTarget,
+    create_app_engine,
+    parse_database_url,
+)
 from orchid_desktop.db.models import Base
 from orchid_desktop.db.search_index import include_object
 

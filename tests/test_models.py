@@ -9,7 +9,11 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from orchid_desktop.db import migrate
-from orchid_desktop.db.engine import DatabaseTarget, create_app_engine, parse_database_url
+from orchid_desktop.db.engine import (
+    DatabaseTarget,
+    create_app_engine,
+    parse_database_url,
+)
 from orchid_desktop.db.models import (
     Contact,
     DripCampaign,

@@ -11,7 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop import assets
-from orchid_desktop.db.models import AgencySettings, DQRuleSet, Template, TemplateVersion
+from orchid_desktop.db.models import (
+    AgencySettings,
+    DQRuleSet,
+    Template,
+    TemplateVersion,
+)
 from orchid_desktop.domain.dq_defaults import SCREENED_TYPES, default_rules
 from orchid_desktop.domain.templating import DECLARED_VARIABLES, variables_used
 from orchid_desktop.domain.vocab import EmailKind

@@ -1,74 +1,77 @@
-"""Lists of leads and contacts as the tables page through them: counted and sorted by
-the database, one window of rows at a time."""
+"""A list of leads or contacts as a table pages through it: counted, sorted and filtered
+by the database, one window of rows at a time.
+
+Pages far down a million-row list stay fast for two reasons: the page's ids are found
+first on the (covering, partial) sort index and only those rows are read; and a page
+nearer the end than the start is read with the order reversed, so "jump to the last
+row" costs the same as the first page.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orchid_desktop.db.models import Contact, Lead
-
-
-@dataclass(frozen=True)
-class ListColumn:
-    key: str
-    header: str
-    expression: ColumnElement
-
-
-def _person_columns(model, *rest: ListColumn) -> tuple[ListColumn, ...]:
-    """Who someone is and how to reach them come first in both lists."""
-    return (
-        ListColumn("name", "Name", model.first_name + " " + model.last_name),
-        ListColumn("email", "Email", model.email),
-        ListColumn("phone", "Phone", model.phone_e164),
-        ListColumn("applicant_type", "Type", model.applicant_type),
-        *rest,
-    )
-
-
-LEAD_COLUMNS = _person_columns(
-    Lead,
-    ListColumn("source", "Source", Lead.source),
-    ListColumn("status", "Status", Lead.status),
-    ListColumn("received_at", "Received", Lead.received_at),
-)
-
-CONTACT_COLUMNS = _person_columns(
-    Contact,
-    ListColumn("stage", "Stage", Contact.stage),
-    ListColumn("state", "State", Contact.state),
-    ListColumn("created_at", "Added", Contact.created_at),
+from .people_query import (
+    CONTACTS,
+    LEADS,
+    PeopleFilter,
+    PeopleKind,
+    order_by,
+    where_clause,
 )
 
 
 class Listing:
-    def __init__(self, sessions: sessionmaker[Session], entity, columns: tuple[ListColumn, ...]):
+    def __init__(self, sessions: sessionmaker[Session], kind: PeopleKind):
         self._sessions = sessions
-        self._entity = entity
-        self.columns = columns
+        self.kind = kind
+        self.columns = kind.columns
 
-    def count(self) -> int:
+    def _dialect(self, session: Session) -> str:
+        return session.get_bind().dialect.name
+
+    def count(self, people: PeopleFilter = PeopleFilter()) -> int:
         with self._sessions() as session:
-            return session.scalar(select(func.count()).select_from(self._entity)) or 0
+            where = where_clause(self.kind, people, self._dialect(session))
+            return session.scalar(
+                select(func.count()).select_from(self.kind.model).where(where)) or 0
 
-    def page(self, offset: int, limit: int, sort_index: int, descending: bool) -> list[tuple]:
+    def page(self, offset: int, limit: int, sort_index: int, descending: bool,
+             people: PeopleFilter = PeopleFilter(), *, total: int | None = None) -> list[tuple]:
+        """Rows ``offset`` … ``offset + limit - 1``, each ``(id, *column values)``.
+
+        ``total`` (the count the caller already has) lets a page in the second half be
+        read from the other end.
+        """
+        if limit <= 0:
+            return []
+        from_end = total is not None and offset > total // 2
+        if from_end:
+            end = min(offset + limit, total)
+            offset, limit = total - end, end - offset
+            if limit <= 0:
+                return []
+            descending = not descending
         with self._sessions() as session:
-            return list(session.execute(
-                self._ordered(sort_index, descending).offset(offset).limit(limit)))
+            rows = list(session.execute(self._page_query(
+                session, offset, limit, sort_index, descending, people)))
+        return rows[::-1] if from_end else rows
 
-    def _ordered(self, sort_index: int, descending: bool) -> Select:
-        key = self.columns[sort_index].expression
-        tiebreak = self._entity.id.desc() if descending else self._entity.id.asc()
-        return (select(*(c.expression for c in self.columns)).select_from(self._entity)
-                .order_by(key.desc() if descending else key.asc(), tiebreak))
+    def _page_query(self, session: Session, offset: int, limit: int, sort_index: int,
+                    descending: bool, people: PeopleFilter) -> Select:
+        model = self.kind.model
+        ordering = order_by(self.kind, sort_index, descending)
+        page_ids = (select(model.id)
+                    .where(where_clause(self.kind, people, self._dialect(session)))
+                    .order_by(*ordering).offset(offset).limit(limit))
+        return (select(model.id, *(c.expression for c in self.columns))
+                .where(model.id.in_(page_ids)).order_by(*ordering))
 
 
 def lead_listing(sessions: sessionmaker[Session]) -> Listing:
-    return Listing(sessions, Lead, LEAD_COLUMNS)
+    return Listing(sessions, LEADS)
 
 
 def contact_listing(sessions: sessionmaker[Session]) -> Listing:
-    return Listing(sessions, Contact, CONTACT_COLUMNS)
+    return Listing(sessions, CONTACTS)

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QStackedWidget,
-    QTableView,
     QTabWidget,
     QWidget,
 )
@@ -25,42 +21,15 @@ from orchid_desktop.services.demo import load_demo_data
 from orchid_desktop.services.listing import contact_listing, lead_listing
 from orchid_desktop.services.sending_state import SendingMode, SendingSnapshot
 
+from .contacts_tab import ContactsTab
 from .empty_state import EmptyState
-from .people_model import PeopleTableModel
+from .leads_tab import LeadsTab
 from .tasks import run_in_background
 
 log = logging.getLogger(__name__)
 
 STATUS_REFRESH_MS = 15_000
 TAB_NAMES = ("Leads", "Contacts", "Screening", "Campaigns")
-
-
-class PeopleTab(QStackedWidget):
-    """An empty state until there is someone to list, then the table."""
-
-    def __init__(self, model: PeopleTableModel, empty: EmptyState, parent=None):
-        super().__init__(parent)
-        self.model = model
-        self.empty = empty
-        self.table = QTableView()
-        self.table.setModel(model)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.sortByColumn(model.default_sort, Qt.SortOrder.DescendingOrder)
-        self.addWidget(empty)
-        self.addWidget(self.table)
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.model.reload()
-        self.setCurrentWidget(self.table if self.model.total_rows() else self.empty)
-        if self.model.total_rows():
-            self.table.resizeColumnsToContents()
-            # the email column takes the spare width
-            self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
 
 class MainWindow(QMainWindow):
@@ -122,18 +91,21 @@ class MainWindow(QMainWindow):
     def _build_tabs(self) -> None:
         sessions = self.context.sessions
         demo = ("Load demo data", self.load_demo)
-        self.leads_tab = PeopleTab(PeopleTableModel(lead_listing(sessions), default_sort=6), EmptyState(
+        self.leads_tab = LeadsTab(self.context, lead_listing(sessions), EmptyState(
             "No leads yet",
             "Leads are inquiries: web forms, Facebook and Instagram lead ads, phone calls. "
             "Each one appears here with its source and applicant type, ready to review and "
             "promote to a contact. To look around first, load a few hundred demo leads.",
-            [demo]))
-        self.contacts_tab = PeopleTab(PeopleTableModel(contact_listing(sessions), default_sort=6),
-                                      EmptyState(
+            [("New lead…", lambda: self.leads_tab.new_lead()), demo]))
+        self.contacts_tab = ContactsTab(self.context, contact_listing(sessions), EmptyState(
             "No contacts yet",
             "Contacts are the applicants the agency is pursuing, from pre-screen to an active "
             "cycle. Promote a lead to create one; its profile, notes, documents and history "
-            "are kept here.", [demo]))
+            "are kept here.", [("New contact…", lambda: self.contacts_tab.new_contact()),
+                               demo]))
+        self.leads_tab.open_contact = self.contacts_tab.open_person
+        self.leads_tab.people_changed.connect(self.contacts_tab.refresh)
+        self.contacts_tab.people_changed.connect(self.leads_tab.refresh)
         self.screening_tab = EmptyState(
             "Nothing to screen",
             "The screening queue lists contacts in review with what the DQ rules found: "

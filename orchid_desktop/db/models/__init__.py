@@ -14,12 +14,21 @@ from .campaigns import (
 )
 from .imports import ImportBatch, ImportBatchChange, ImportMapping
 from .outbox import OutboxMessage, Suppression
-from .people import AuditEntry, Contact, ContactDocument, ContactEmail, ContactNote, Lead, PersonTag
+from .people import (
+    AuditEntry,
+    Contact,
+    ContactDocument,
+    ContactEmail,
+    ContactNote,
+    DocumentContent,
+    Lead,
+    PersonTag,
+)
 from .screening import Case, Client, DQRuleSet, ScreeningEvaluation
 
 __all__ = [
     "AgencySettings", "AppState", "AuditEntry", "Base", "Case", "Client", "Contact",
-    "ContactDocument", "ContactEmail", "ContactNote", "DQRuleSet", "DripCampaign", "DripStep",
+    "ContactDocument", "ContactEmail", "ContactNote", "DocumentContent", "DQRuleSet", "DripCampaign", "DripStep",
     "Enrolment", "EnrolmentStep", "ImportBatch", "ImportBatchChange", "ImportMapping", "Lead",
     "MassEmail", "MassEmailRecipient", "OutboxMessage", "PersonTag", "SavedView",
     "ScreeningEvaluation", "SenderIdentity", "Staff", "Suppression", "Tag", "Template",

@@ -8,7 +8,12 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from orchid_desktop.domain.vocab import EmailKind, OutboxOrigin, OutboxStatus, SuppressionReason
+from orchid_desktop.domain.vocab import (
+    EmailKind,
+    OutboxOrigin,
+    OutboxStatus,
+    SuppressionReason,
+)
 
 from .base import Base, Timestamped, enum_column, utcnow
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -251,3 +252,14 @@ def _keep_search_text(mapper, connection, person: PersonFields) -> None:
 for _model in (Lead, Contact):
     event.listen(_model, "before_insert", _keep_search_text)
     event.listen(_model, "before_update", _keep_search_text)
+
+
+class DocumentContent(Base):
+    """A document's bytes, stored once per SHA-256 in the database itself so every
+    workstation of a shared database can open it and no edit of a contact can lose it."""
+
+    __tablename__ = "document_contents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)

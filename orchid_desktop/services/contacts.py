@@ -1,0 +1,338 @@
+"""A contact as staff see and edit it: identity, the application profile, the pipeline
+stage, notes and logged emails, and the history of every change.
+
+Saves carry the version that was read; a save that finds a newer version raises
+ConflictError with what the other workstation changed, so the UI can offer to reload or
+review instead of overwriting.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from orchid_desktop.db.models import (
+    AuditEntry,
+    Contact,
+    ContactEmail,
+    ContactNote,
+    Lead,
+    Staff,
+)
+from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.domain.application_fields import BY_KEY, age_on, bmi, fields_for
+from orchid_desktop.domain.vocab import ApplicantType, EmailDirection, PipelineStage
+from orchid_desktop.errors import ConflictError, UserError, ValidationError
+
+from . import audit
+from .people import CleanPerson, DuplicateFound, PersonForm, find_duplicates
+
+
+@dataclass
+class ContactDetail:
+    id: int
+    version: int
+    form: PersonForm
+    stage: PipelineStage
+    stage_changed_at: datetime
+    deferred_until: date | None
+    # every application field as text, keyed as in domain.application_fields
+    profile: dict[str, str]
+    created_at: datetime
+    lead_form: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def applicant_type(self) -> ApplicantType:
+        return ApplicantType(self.form.applicant_type)
+
+    def age(self, today: date) -> int | None:
+        dob = parse_date(self.profile.get("date_of_birth", ""))
+        return age_on(dob, today)
+
+    def bmi(self) -> float | None:
+        return bmi(parse_number(self.profile.get("height_cm", "")),
+                   parse_number(self.profile.get("weight_kg", "")))
+
+
+def _get(session: Session, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise UserError("That contact no longer exists.")
+    if contact.merged_into_id is not None:
+        raise UserError(f"This contact was merged into contact #{contact.merged_into_id}.")
+    return contact
+
+
+def contact_detail(session: Session, contact_id: int) -> ContactDetail:
+    c = _get(session, contact_id)
+    form = PersonForm(c.first_name, c.last_name, c.email or "", c.phone_e164 or "",
+                      c.applicant_type.value, c.source.value, c.state or "")
+    profile = {key: _as_text(getattr(c, key) if spec.column else (c.profile or {}).get(key))
+               for key, spec in BY_KEY.items()}
+    return ContactDetail(c.id, c.version, form, c.stage, c.stage_changed_at, c.deferred_until,
+                         profile, c.created_at, dict((c.profile or {}).get("lead_form", {})))
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if text and text.strip() else None
+    except ValueError:
+        return None
+
+
+def parse_number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.strip().replace(",", ".")) if text and text.strip() else None
+    except InvalidOperation:
+        return None
+
+
+def clean_profile(profile: dict[str, str], applicant_type: ApplicantType) -> dict[str, Any]:
+    """Typed values for the fields that apply; every problem reported at once."""
+    problems, values = [], {}
+    for spec in fields_for(applicant_type):
+        text = (profile.get(spec.key) or "").strip()
+        value: Any = text or None
+        if text and spec.kind == "date":
+            value = parse_date(text)
+            if value is None:
+                problems.append(f"{spec.label}: '{text}' is not a date (YYYY-MM-DD).")
+            elif value > date.today():
+                problems.append(f"{spec.label} is in the future.")
+        elif text and spec.kind in ("number", "integer"):
+            value = parse_number(text)
+            if value is None or value < 0 or (spec.kind == "integer" and value != int(value)):
+                problems.append(f"{spec.label}: '{text}' is not a "
+                                f"{'whole ' if spec.kind == 'integer' else ''}number.")
+            elif spec.kind == "integer":
+                value = int(value)
+        elif text and spec.choices and text not in {k for k, _ in spec.choices}:
+            problems.append(f"{spec.label}: '{text}' is not one of the choices.")
+        values[spec.key] = value
+    if problems:
+        raise ValidationError(problems)
+    return values
+
+
+@contextmanager
+def no_silent_overwrite(what: str):
+    """Turn the ORM's version check into a plain ConflictError."""
+    try:
+        yield
+    except StaleDataError:
+        raise ConflictError(f"{what} was changed on another workstation while you were "
+                            "editing. Reload to see the changes, then edit again.") from None
+
+
+def save_contact(session: Session, contact_id: int, expected_version: int,
+                 person: CleanPerson, profile: dict[str, str], *,
+                 staff_id: int | None) -> dict[str, list]:
+    """Save identity and profile together; returns the changes written to history."""
+    contact = _get(session, contact_id)
+    if contact.version != expected_version:
+        raise ConflictError(_conflict_message(session, contact, expected_version))
+    if person.email_normalized != contact.email_normalized or \
+            person.phone_e164 != contact.phone_e164:
+        matches = find_duplicates(session, person.email_normalized
+                                  if person.email_normalized != contact.email_normalized else None,
+                                  person.phone_e164 if person.phone_e164 != contact.phone_e164
+                                  else None, leads=False, exclude=("contact", contact.id))
+        if matches:
+            raise DuplicateFound(matches)
+    values = clean_profile(profile, person.applicant_type)
+    changes = person.apply_to(contact)
+    stored = dict(contact.profile or {})
+    for key, value in values.items():
+        spec = BY_KEY[key]
+        old = getattr(contact, key) if spec.column else stored.get(key)
+        new = value if spec.column else _json_value(value)
+        if _as_text(old) != _as_text(new):
+            changes[key] = [_as_text(old) or None, _as_text(new) or None]
+            if spec.column:
+                setattr(contact, key, new)
+            elif new is None:
+                stored.pop(key, None)
+            else:
+                stored[key] = new
+    contact.profile = stored
+    if changes:
+        with no_silent_overwrite("This contact"):
+            session.flush()
+        audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
+                     action="edited", changes=changes)
+    return changes
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _conflict_message(session: Session, contact: Contact, expected_version: int) -> str:
+    latest = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "contact",
+                                 AuditEntry.entity_id == contact.id)
+        .order_by(AuditEntry.id.desc()).limit(1)).first()
+    who = ""
+    if latest is not None:
+        staff = session.get(Staff, latest.staff_id) if latest.staff_id else None
+        fields = ", ".join(k.replace("_", " ") for k in (latest.changes or {})) or latest.action
+        who = (f" ({staff.display_name if staff else 'someone'} changed {fields} at "
+               f"{latest.occurred_at.astimezone():%H:%M})")
+    return (f"This contact was changed on another workstation since you opened it{who}. "
+            "Reload to see their changes; yours are kept in the form to review.")
+
+
+def change_stage(session: Session, contact_id: int, stage: PipelineStage, *,
+                 staff_id: int | None, reason: str | None = None,
+                 deferred_until: date | None = None) -> None:
+    contact = _get(session, contact_id)
+    if stage == contact.stage:
+        return
+    if stage == PipelineStage.DEFERRED and deferred_until is None:
+        raise ValidationError(["A deferral needs the date to look at this person again."])
+    if stage == PipelineStage.DISQUALIFIED and not (reason or "").strip():
+        raise ValidationError(["Say why this person is disqualified."])
+    old = contact.stage.value
+    contact.stage = stage
+    contact.stage_changed_at = utcnow()
+    contact.deferred_until = deferred_until if stage == PipelineStage.DEFERRED else None
+    with no_silent_overwrite("This contact"):
+        session.flush()
+    changes: dict[str, Any] = {"stage": [old, stage.value]}
+    if deferred_until:
+        changes["deferred_until"] = [None, deferred_until.isoformat()]
+    audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
+                 action="stage_changed", changes=changes, reason=(reason or "").strip() or None)
+
+
+def add_note(session: Session, contact_id: int, body: str, *, staff_id: int | None) -> ContactNote:
+    if not body.strip():
+        raise ValidationError(["A note needs some text."])
+    _get(session, contact_id)
+    note = ContactNote(contact_id=contact_id, body=body.strip(), author_id=staff_id)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def log_email(session: Session, contact_id: int, *, direction: EmailDirection, subject: str,
+              body: str, occurred_at: datetime, staff_id: int | None) -> ContactEmail:
+    if not subject.strip() and not body.strip():
+        raise ValidationError(["A logged email needs a subject or some text."])
+    _get(session, contact_id)
+    email = ContactEmail(contact_id=contact_id, direction=direction, subject=subject.strip(),
+                         body=body, occurred_at=occurred_at, logged_by_id=staff_id)
+    session.add(email)
+    session.flush()
+    return email
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    who: str
+    text: str
+    body: str = ""
+
+
+def _staff_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Staff.id, Staff.display_name)).all())
+
+
+def merged_ids(session: Session, contact_id: int) -> list[int]:
+    """The contact and every contact merged into it (directly or through another)."""
+    ids, frontier = [contact_id], [contact_id]
+    while frontier:
+        frontier = list(session.scalars(select(Contact.id).where(
+            Contact.merged_into_id.in_(frontier))))
+        ids += frontier
+    return ids
+
+
+def notes(session: Session, contact_id: int) -> list[TimelineItem]:
+    names = _staff_names(session)
+    rows = session.scalars(select(ContactNote).where(
+        ContactNote.contact_id.in_(merged_ids(session, contact_id)))
+        .order_by(ContactNote.created_at.desc(), ContactNote.id.desc()))
+    return [TimelineItem(n.created_at, names.get(n.author_id, "—"), n.body) for n in rows]
+
+
+def emails(session: Session, contact_id: int) -> list[TimelineItem]:
+    names = _staff_names(session)
+    rows = session.scalars(select(ContactEmail).where(
+        ContactEmail.contact_id.in_(merged_ids(session, contact_id)))
+        .order_by(ContactEmail.occurred_at.desc(), ContactEmail.id.desc()))
+    return [TimelineItem(e.occurred_at, names.get(e.logged_by_id, "—"),
+                         f"{'Received' if e.direction == EmailDirection.INBOUND else 'Sent'}: "
+                         f"{e.subject}", e.body) for e in rows]
+
+
+def history(session: Session, contact_id: int) -> list[TimelineItem]:
+    """Every change to this contact, to contacts merged into it, and to the leads it came
+    from: who, when, old → new, why."""
+    ids = merged_ids(session, contact_id)
+    lead_ids = list(session.scalars(select(Lead.id).where(Lead.contact_id.in_(ids))))
+    names = _staff_names(session)
+    rows = session.scalars(select(AuditEntry).where(or_(
+        (AuditEntry.entity_type == "contact") & AuditEntry.entity_id.in_(ids),
+        (AuditEntry.entity_type == "lead") & AuditEntry.entity_id.in_(lead_ids or [-1]),
+    )).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()))
+    items = []
+    for entry in rows:
+        who = "Orchid (automatic)" if entry.is_system else names.get(entry.staff_id, "—")
+        items.append(TimelineItem(entry.occurred_at, who, describe_entry(entry),
+                                  entry.reason or ""))
+    return items
+
+
+def describe_entry(entry: AuditEntry) -> str:
+    subject = f"{entry.entity_type.capitalize()} #{entry.entity_id}"
+    action = entry.action.replace("_", " ")
+    parts = []
+    for key, value in (entry.changes or {}).items():
+        label = BY_KEY[key].label if key in BY_KEY else key.replace("_", " ")
+        if isinstance(value, list) and len(value) == 2:
+            old, new = (v if v not in (None, "") else "—" for v in value)
+            parts.append(f"{label}: {old} → {new}")
+        else:
+            parts.append(f"{label}: {value}")
+    return f"{subject} {action}" + (f" — {'; '.join(parts)}" if parts else "")
+
+
+def create_contact(session: Session, person: CleanPerson, *, staff_id: int | None,
+                   allow_duplicate: bool = False) -> Contact:
+    """A contact entered directly (a referral on the phone). Someone already a contact
+    with the same email can never be added twice (merge instead); a shared phone can be,
+    when the user says these are different people."""
+    matches = find_duplicates(session, person.email_normalized, person.phone_e164, leads=False)
+    same_email = [m for m in matches if m.matched_on == "email"]
+    if same_email or (matches and not allow_duplicate):
+        raise DuplicateFound(same_email or matches)
+    contact = Contact(stage=PipelineStage.PRE_SCREEN, created_by_id=staff_id, profile={})
+    person.apply_to(contact)
+    session.add(contact)
+    session.flush()
+    audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
+                 action="created", changes={"stage": [None, PipelineStage.PRE_SCREEN.value]})
+    return contact

@@ -1,0 +1,185 @@
+"""What staff do to leads: add and edit (phone inquiries), promote to a contact, ignore
+with a reason, archive and bring back. Every change is audited; edits are checked
+against the version that was read, so two workstations never overwrite each other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from orchid_desktop.db.models import Contact, Lead
+from orchid_desktop.domain.vocab import LeadStatus, PipelineStage
+from orchid_desktop.errors import ConflictError, UserError
+
+from . import audit
+from .people import CleanPerson, DuplicateFound, PersonForm, find_duplicates
+
+IGNORE_REASONS = ("Spam", "Not qualified", "Duplicate inquiry", "Asked not to be contacted")
+
+
+@dataclass(frozen=True)
+class LeadDetail:
+    id: int
+    version: int
+    form: PersonForm
+    status: LeadStatus
+    received_at: Any
+    raw_form_data: dict[str, Any]
+    ignore_reason: str | None
+    contact_id: int | None
+    archived: bool
+
+
+def lead_detail(session: Session, lead_id: int) -> LeadDetail:
+    lead = _get(session, lead_id)
+    form = PersonForm(lead.first_name, lead.last_name, lead.email or "",
+                      lead.phone_e164 or "", lead.applicant_type.value, lead.source.value,
+                      lead.state or "")
+    return LeadDetail(lead.id, lead.version, form, lead.status, lead.received_at,
+                      dict(lead.raw_form_data or {}), lead.ignore_reason, lead.contact_id,
+                      lead.archived_at is not None)
+
+
+def _get(session: Session, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise UserError("That lead no longer exists; it may have been removed on another "
+                        "workstation.")
+    return lead
+
+
+def create_lead(session: Session, person: CleanPerson, *, staff_id: int | None,
+                allow_duplicate: bool = False, raw_form_data: dict | None = None) -> Lead:
+    """A new lead; raises DuplicateFound when the person is already known, unless the
+    user chose to add them anyway."""
+    if not allow_duplicate:
+        matches = find_duplicates(session, person.email_normalized, person.phone_e164)
+        if matches:
+            raise DuplicateFound(matches)
+    lead = Lead(raw_form_data=raw_form_data or {}, created_by_id=staff_id,
+                status=LeadStatus.NEW)
+    person.apply_to(lead)
+    session.add(lead)
+    session.flush()
+    audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
+                 action="created", changes={"source": person.source.value})
+    return lead
+
+
+def update_lead(session: Session, lead_id: int, expected_version: int, person: CleanPerson,
+                *, staff_id: int | None) -> dict[str, list]:
+    lead = _get(session, lead_id)
+    if lead.version != expected_version:
+        raise ConflictError("This lead was changed on another workstation since you opened "
+                            "it. Reload it to see the changes, then edit again.")
+    changes = person.apply_to(lead)
+    if changes:
+        session.flush()
+        audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
+                     action="edited", changes=changes)
+    return changes
+
+
+@dataclass(frozen=True)
+class Promotion:
+    lead_id: int
+    contact_id: int
+    linked_to_existing: bool
+
+
+def promote(session: Session, lead_id: int, *, staff_id: int | None,
+            link_to_contact: int | None = None) -> Promotion:
+    """Make the lead a contact (stage pre-screen), carrying its identity and form data.
+
+    If the person is already an active contact this raises DuplicateFound, and the UI
+    offers to open that contact or to add the lead to it (``link_to_contact``): the lead
+    is then marked promoted and linked, and the contact's history says so.
+    """
+    lead = _get(session, lead_id)
+    if lead.status == LeadStatus.PROMOTED and lead.contact_id:
+        raise UserError(f"{_name(lead)} is already a contact.")
+    if link_to_contact is None:
+        matches = find_duplicates(session, lead.email_normalized, lead.phone_e164, leads=False)
+        if matches:
+            raise DuplicateFound(matches)
+        contact = Contact(
+            first_name=lead.first_name, last_name=lead.last_name, email=lead.email,
+            email_normalized=lead.email_normalized, phone_e164=lead.phone_e164,
+            applicant_type=lead.applicant_type, source=lead.source, state=lead.state,
+            stage=PipelineStage.PRE_SCREEN, created_by_id=staff_id,
+            profile={"lead_form": dict(lead.raw_form_data)} if lead.raw_form_data else {},
+        )
+        session.add(contact)
+        session.flush()
+        audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
+                     action="created", changes={"stage": [None, PipelineStage.PRE_SCREEN.value]},
+                     reason=f"promoted from lead #{lead.id}")
+    else:
+        contact = session.get(Contact, link_to_contact)
+        if contact is None or contact.merged_into_id is not None:
+            raise UserError("That contact no longer exists.")
+        audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
+                     action="lead_linked", changes={"lead_id": lead.id},
+                     reason=f"repeat inquiry: lead #{lead.id} added to this contact")
+    old = lead.status.value
+    lead.status = LeadStatus.PROMOTED
+    lead.contact_id = contact.id
+    session.flush()
+    audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
+                 action="promoted", changes={"status": [old, LeadStatus.PROMOTED.value],
+                                             "contact_id": [None, contact.id]})
+    return Promotion(lead.id, contact.id, link_to_contact is not None)
+
+
+def ignore(session: Session, lead_ids: Iterable[int], reason: str, *,
+           staff_id: int | None) -> int:
+    reason = reason.strip()
+    if not reason:
+        raise UserError("Say why these leads are ignored (for example: spam, not qualified).")
+    return _set_status(session, lead_ids, LeadStatus.IGNORED, staff_id=staff_id, reason=reason,
+                       skip=(LeadStatus.PROMOTED, LeadStatus.IGNORED))
+
+
+def restore(session: Session, lead_ids: Iterable[int], *, staff_id: int | None) -> int:
+    """Undo "ignore": back to new."""
+    return _set_status(session, lead_ids, LeadStatus.NEW, staff_id=staff_id, reason=None,
+                       skip=(LeadStatus.PROMOTED, LeadStatus.NEW, LeadStatus.IN_REVIEW))
+
+
+def mark_in_review(session: Session, lead_ids: Iterable[int], *, staff_id: int | None) -> int:
+    return _set_status(session, lead_ids, LeadStatus.IN_REVIEW, staff_id=staff_id, reason=None,
+                       skip=(LeadStatus.PROMOTED, LeadStatus.IN_REVIEW))
+
+
+def _set_status(session: Session, lead_ids: Iterable[int], status: LeadStatus, *,
+                staff_id: int | None, reason: str | None, skip: tuple) -> int:
+    changed = 0
+    for lead in _many(session, lead_ids):
+        if lead.status in skip:
+            continue
+        old = lead.status.value
+        lead.status = status
+        lead.ignore_reason = reason if status == LeadStatus.IGNORED else None
+        audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
+                     action="status_changed", changes={"status": [old, status.value]},
+                     reason=reason)
+        changed += 1
+    session.flush()
+    return changed
+
+
+def _many(session: Session, lead_ids: Iterable[int]) -> list[Lead]:
+    ids = list(dict.fromkeys(lead_ids))
+    leads: list[Lead] = []
+    for start in range(0, len(ids), 500):  # stay under every driver's parameter limit
+        leads += session.scalars(select(Lead).where(Lead.id.in_(ids[start:start + 500]))
+                                 .order_by(Lead.id))
+    return leads
+
+
+def _name(person: Lead | Contact) -> str:
+    return f"{person.first_name} {person.last_name}".strip() or "This person"

@@ -1,0 +1,89 @@
+"""Joining two records of the same person into one contact.
+
+The surviving contact keeps its own values and takes the other's where its own are empty;
+notes, logged emails, documents, tags and the leads it came from move over; the merged
+contact is kept (``merged_into_id``) so history and links from elsewhere still resolve,
+and both histories show the merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from orchid_desktop.db.models import (
+    ContactDocument,
+    ContactEmail,
+    ContactNote,
+    Lead,
+    PersonTag,
+)
+from orchid_desktop.errors import UserError
+
+from . import audit
+from .contacts import _as_text, _get, no_silent_overwrite
+
+# Filled in from the merged contact when the surviving one has nothing there.
+FILLABLE = ("first_name", "last_name", "email", "email_normalized", "phone_e164", "state",
+            "preferred_contact_method", "date_of_birth", "height_cm", "weight_kg",
+            "address_line1", "address_line2", "city", "postal_code", "referrer",
+            "email_consent_at", "sms_consent_at")
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    kept_id: int
+    merged_id: int
+    filled: tuple[str, ...]
+    moved: dict[str, int]
+
+
+def merge_contacts(session: Session, keep_id: int, merge_id: int, *,
+                   staff_id: int | None) -> MergeResult:
+    if keep_id == merge_id:
+        raise UserError("Choose two different contacts to merge.")
+    keep, gone = _get(session, keep_id), _get(session, merge_id)
+    if keep.applicant_type != gone.applicant_type:
+        raise UserError("These contacts applied as different types (egg donor / gestational "
+                        "carrier); change one of them first if they are the same person.")
+    # The merged record leaves the active set first, so its email can move to the kept
+    # one without tripping the one-active-contact-per-address index.
+    gone.merged_into_id = keep.id
+    with no_silent_overwrite("One of these contacts"):
+        session.flush()
+    filled = []
+    for key in FILLABLE:
+        if _as_text(getattr(keep, key)) == "" and _as_text(getattr(gone, key)) != "":
+            setattr(keep, key, getattr(gone, key))
+            filled.append(key)
+    profile = dict(keep.profile or {})
+    for key, value in (gone.profile or {}).items():
+        if profile.get(key) in (None, "", {}):
+            profile[key] = value
+            filled.append(key)
+    keep.profile = profile
+    moved = {}
+    for label, model in (("notes", ContactNote), ("emails", ContactEmail),
+                         ("documents", ContactDocument), ("leads", Lead)):
+        result = session.execute(update(model).where(model.contact_id == gone.id)
+                                 .values(contact_id=keep.id).execution_options(
+                                     synchronize_session=False))
+        moved[label] = result.rowcount
+    kept_tags = set(session.scalars(select(PersonTag.tag_id).where(
+        PersonTag.contact_id == keep.id)))
+    for tag in session.scalars(select(PersonTag).where(PersonTag.contact_id == gone.id)):
+        if tag.tag_id in kept_tags:
+            session.delete(tag)
+        else:
+            tag.contact_id = keep.id
+    with no_silent_overwrite("One of these contacts"):
+        session.flush()
+    details = {"merged_contact_id": gone.id, "filled": filled, "moved": moved}
+    audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=keep.id,
+                 action="merged", changes=details,
+                 reason=f"contact #{gone.id} merged into this one")
+    audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=gone.id,
+                 action="merged_into", changes={"merged_into_id": [None, keep.id]})
+    return MergeResult(keep.id, gone.id, tuple(filled), moved)

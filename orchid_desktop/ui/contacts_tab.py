@@ -1,0 +1,164 @@
+"""The Contacts tab: applicants the agency pursues, opened into the contact window, with
+merge for the same person entered twice."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QLabel,
+    QRadioButton,
+    QVBoxLayout,
+)
+
+from orchid_desktop.db.models import Contact
+from orchid_desktop.errors import UserError
+from orchid_desktop.services import contacts, merge
+from orchid_desktop.services.people import set_archived
+
+from .contact_dialog import ContactDialog
+from .filter_bar import status_label
+from .lead_dialog import LeadDialog
+from .people_tab import PeopleTab
+
+
+class ContactsTab(PeopleTab):
+    noun, plural = "contact", "contacts"
+
+    def build_actions(self) -> None:
+        bar = self.toolbar
+        self.new_action = bar.addAction("New contact…", self.new_contact)
+        self.new_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        bar.addSeparator()
+        self.open_action = bar.addAction("Open", self.open_selected)
+        self.merge_action = bar.addAction("Merge…", self.merge_selected)
+        self.archive_action = bar.addAction("Archive", lambda: self._archive(True))
+        self.unarchive_action = bar.addAction("Unarchive", lambda: self._archive(False))
+        bar.addSeparator()
+        self.selection_actions = [self.open_action, self.merge_action, self.archive_action,
+                                  self.unarchive_action]
+        self.follow_archived_view(self.archive_action, self.unarchive_action)
+
+    def open_person(self, contact_id: int | None) -> None:
+        if contact_id is None:
+            return
+        try:
+            dialog = ContactDialog(self.context, contact_id, parent=self)
+        except UserError as error:
+            self.show_error(str(error))
+            return
+        dialog.exec()
+        if dialog.merge_with is not None:
+            self.merge([contact_id, dialog.merge_with])
+        elif dialog.changed:
+            self.after_change()
+
+    def open_selected(self) -> None:
+        ids = self._ids()
+        if ids:
+            self.open_person(ids[0])
+
+    def _ids(self) -> list[int]:
+        try:
+            return self.selected_ids()
+        except UserError as error:
+            self.show_error(str(error))
+            return []
+
+    def new_contact(self) -> None:
+        dialog = LeadDialog(self.context, None, parent=self, as_contact=True)
+        dialog.exec()
+        if dialog.saved_id is not None:
+            self.after_change()
+            self.open_person(dialog.saved_id)
+        elif dialog.open_instead and dialog.open_instead[0] == "contact":
+            self.open_person(dialog.open_instead[1])
+
+    def merge_selected(self) -> None:
+        ids = self._ids()
+        if len(ids) != 2:
+            self.show_error("Select the two contacts that are the same person, then Merge.")
+            return
+        self.merge(ids)
+
+    def merge(self, ids: list[int]) -> None:
+        with self.context.sessions() as session:
+            try:
+                details = [contacts.contact_detail(session, i) for i in ids]
+            except UserError as error:
+                self.show_error(str(error))
+                return
+        dialog = MergeDialog(details, self)
+        if not dialog.exec():
+            return
+        keep, gone = dialog.choice()
+        result = self.run(lambda s: merge.merge_contacts(s, keep, gone,
+                                                        staff_id=self.context.staff_id))
+        if result is not None:
+            moved = ", ".join(f"{n} {label}" for label, n in result.moved.items() if n)
+            self.after_change(f"Merged contact #{gone} into #{keep}"
+                              + (f" (moved {moved})." if moved else "."))
+
+    def _archive(self, archived: bool, ids: list[int] | None = None) -> None:
+        ids = self._ids() if ids is None else ids
+        if not ids:
+            return
+        staff = self.context.staff_id
+        changed = self.run(lambda s: set_archived(s, Contact, ids, archived, staff_id=staff))
+        if changed is None:
+            return
+        n = len(changed)
+        self.after_change(
+            f"{n} contact{'s' if n != 1 else ''} {'archived' if archived else 'brought back'}.",
+            undo=lambda: self._archive(not archived, changed))
+
+
+class MergeDialog(QDialog):
+    """The two records side by side; the user picks the one to keep."""
+
+    ROWS = (("Name", lambda d: f"{d.form.first_name} {d.form.last_name}"),
+            ("Email", lambda d: d.form.email), ("Phone", lambda d: d.form.phone),
+            ("Type", lambda d: d.applicant_type.label),
+            ("Stage", lambda d: status_label(d.stage.value)),
+            ("Date of birth", lambda d: d.profile.get("date_of_birth", "")),
+            ("Added", lambda d: d.created_at.astimezone().strftime("%Y-%m-%d")))
+
+    def __init__(self, details: list[contacts.ContactDetail], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Merge contacts")
+        self.details = details
+        grid = QGridLayout()
+        self.keep_buttons = []
+        for column, detail in enumerate(details, start=1):
+            button = QRadioButton(f"Keep #{detail.id}")
+            self.keep_buttons.append(button)
+            grid.addWidget(button, 0, column)
+        self.keep_buttons[0].setChecked(True)
+        for row, (label, get) in enumerate(self.ROWS, start=1):
+            grid.addWidget(QLabel(f"<b>{label}</b>"), row, 0)
+            for column, detail in enumerate(details, start=1):
+                value = QLabel(get(detail) or "—")
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                grid.addWidget(value, row, column)
+        explain = QLabel("The kept contact keeps its values and takes the other's where its "
+                         "own are empty. Notes, emails, documents, tags and leads move to it; "
+                         "the other record is kept as merged, and both histories show the "
+                         "merge.")
+        explain.setWordWrap(True)
+        buttons = QDialogButtonBox()
+        buttons.addButton("Merge", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(explain)
+        layout.addWidget(buttons)
+        self.resize(620, 320)
+
+    def choice(self) -> tuple[int, int]:
+        keep = 0 if self.keep_buttons[0].isChecked() else 1
+        return self.details[keep].id, self.details[1 - keep].id

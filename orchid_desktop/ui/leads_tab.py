@@ -1,0 +1,165 @@
+"""The Leads tab: inquiries to review, promote, ignore or archive."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QInputDialog
+
+from orchid_desktop.db.models import Lead
+from orchid_desktop.errors import UserError
+from orchid_desktop.services import leads
+from orchid_desktop.services.people import DuplicateFound, set_archived
+
+from .lead_dialog import LeadDialog
+from .people_tab import PeopleTab
+from .person_form import DuplicateChoice, ask_about_duplicate
+
+
+class LeadsTab(PeopleTab):
+    noun, plural = "lead", "leads"
+    open_contact = None  # set by the window: opens a contact by id
+
+    def build_actions(self) -> None:
+        bar = self.toolbar
+        self.new_action = bar.addAction("New lead…", self.new_lead)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        bar.addSeparator()
+        self.open_action = bar.addAction("Open", self.open_selected)
+        self.promote_action = bar.addAction("Promote to contact", self.promote_selected)
+        self.review_action = bar.addAction("Mark in review", self.mark_in_review)
+        self.ignore_action = bar.addAction("Ignore…", self.ignore_selected)
+        self.restore_action = bar.addAction("Restore", self.restore_selected)
+        self.archive_action = bar.addAction("Archive", self.archive_selected)
+        self.unarchive_action = bar.addAction("Unarchive", self.unarchive_selected)
+        bar.addSeparator()
+        self.selection_actions = [self.open_action, self.promote_action, self.review_action,
+                                  self.ignore_action, self.restore_action, self.archive_action,
+                                  self.unarchive_action]
+        self.follow_archived_view(self.archive_action, self.unarchive_action)
+
+    def open_person(self, lead_id: int | None) -> None:
+        if lead_id is None:
+            return
+        dialog = LeadDialog(self.context, lead_id, parent=self)
+        self._run_dialog(dialog)
+
+    def new_lead(self) -> None:
+        self._run_dialog(LeadDialog(self.context, None, parent=self))
+
+    def _run_dialog(self, dialog: LeadDialog) -> None:
+        dialog.exec()
+        if dialog.saved_id is not None:
+            self.after_change()
+        elif dialog.open_instead:
+            kind, person_id = dialog.open_instead
+            if kind == "contact" and self.open_contact:
+                self.open_contact(person_id)
+            elif kind == "lead":
+                self.open_person(person_id)
+
+    def open_selected(self) -> None:
+        ids = self._ids()
+        if ids:
+            self.open_person(ids[0])
+
+    def _ids(self) -> list[int]:
+        try:
+            return self.selected_ids()
+        except UserError as error:  # too many rows selected
+            self.show_error(str(error))
+            return []
+
+    def promote_selected(self) -> None:
+        ids = self._ids()
+        promoted, linked, skipped = [], 0, []
+        for lead_id in ids:
+            result = self._promote_one(lead_id, ask=len(ids) == 1)
+            if result is None:
+                skipped.append(lead_id)
+            else:
+                promoted.append(result.contact_id)
+                linked += result.linked_to_existing
+        if not promoted:
+            if skipped and len(ids) > 1:
+                self.show_error(f"None of the {len(ids)} leads was promoted: each is already a "
+                                "contact or has the same email or phone as one. Open them one "
+                                "by one to add them to the existing contact.")
+            return
+        message = f"Promoted {len(promoted)} lead{'s' if len(promoted) != 1 else ''} to contacts"
+        if linked:
+            message += f" ({linked} added to an existing contact)"
+        if skipped:
+            message += f"; {len(skipped)} left as they were (already contacts or duplicates)"
+        self.after_change(message + ".")
+        if len(ids) == 1 and self.open_contact:
+            self.open_contact(promoted[0])
+
+    def _promote_one(self, lead_id: int, *, ask: bool, link_to: int | None = None):
+        staff = self.context.staff_id
+        try:
+            with self.context.sessions.begin() as session:
+                return leads.promote(session, lead_id, staff_id=staff, link_to_contact=link_to)
+        except DuplicateFound as found:
+            if not ask:
+                return None
+            choice, match = ask_about_duplicate(self, found.matches, can_add_anyway=False,
+                                                link_label="Add to this contact")
+            if choice == DuplicateChoice.LINK:
+                return self._promote_one(lead_id, ask=False, link_to=match.id)
+            if choice == DuplicateChoice.OPEN and self.open_contact:
+                self.open_contact(match.id)
+            return None
+        except UserError as error:
+            if ask:
+                self.show_error(str(error))
+            return None
+
+    def mark_in_review(self) -> None:
+        ids = self._ids()
+        count = self.run(lambda s: leads.mark_in_review(s, ids, staff_id=self.context.staff_id))
+        if count is not None:
+            self.after_change(f"{count} lead{'s' if count != 1 else ''} marked in review.")
+
+    def ignore_selected(self) -> None:
+        ids = self._ids()
+        if not ids:
+            return
+        which = "this lead" if len(ids) == 1 else f"these {len(ids)} leads"
+        reason, ok = QInputDialog.getItem(
+            self, "Ignore leads", f"Why ignore {which}? (They stay searchable and can be "
+            "restored.)", list(leads.IGNORE_REASONS), 0, True)
+        if not ok:
+            return
+        staff = self.context.staff_id
+        count = self.run(lambda s: leads.ignore(s, ids, reason, staff_id=staff))
+        if count is not None:
+            self.after_change(
+                f"{count} lead{'s' if count != 1 else ''} ignored ({reason.strip()}).",
+                undo=lambda: self._restore(ids))
+
+    def restore_selected(self) -> None:
+        self._restore(self._ids())
+
+    def _restore(self, ids: list[int]) -> None:
+        count = self.run(lambda s: leads.restore(s, ids, staff_id=self.context.staff_id))
+        if count is not None:
+            self.after_change(f"{count} lead{'s' if count != 1 else ''} restored to new.")
+
+    def archive_selected(self) -> None:
+        self._archive(self._ids(), True)
+
+    def unarchive_selected(self) -> None:
+        self._archive(self._ids(), False)
+
+    def _archive(self, ids: list[int], archived: bool) -> None:
+        if not ids:
+            return
+        staff = self.context.staff_id
+        changed = self.run(lambda s: set_archived(s, Lead, ids, archived, staff_id=staff))
+        if changed is None:
+            return
+        n = len(changed)
+        self.after_change(
+            f"{n} lead{'s' if n != 1 else ''} {'archived' if archived else 'brought back'}.",
+            undo=lambda: self._archive(changed, not archived))
+
