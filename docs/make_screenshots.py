@@ -54,6 +54,7 @@ def main(out: Path, with_demo: bool = True) -> None:
         window.tabs.setCurrentIndex(index)
         QApplication.processEvents()
         window.grab().save(str(out / f"main-window-{name.lower()}.png"))
+    _people_windows(context, window, out)
     dialog = SettingsDialog(context, parent=window)
     dialog.show()
     for index in range(dialog.tabs.count()):
@@ -64,6 +65,47 @@ def main(out: Path, with_demo: bool = True) -> None:
     window.request_quit()
     window.close()
     context.close()
+
+
+def _people_windows(context, window, out: Path) -> None:
+    """A searched and filtered lead list, a lead, a contact's pages and a merge."""
+    from PySide6.QtWidgets import QApplication
+
+    from orchid_desktop.services import contacts
+    from orchid_desktop.ui.contact_dialog import ContactDialog
+    from orchid_desktop.ui.contacts_tab import MergeDialog
+    from orchid_desktop.ui.lead_dialog import LeadDialog
+
+    def shoot(widget, name):
+        widget.show()
+        QApplication.processEvents()
+        widget.grab().save(str(out / name))
+
+    tab = window.leads_tab
+    window.tabs.setCurrentIndex(0)
+    tab.filters.types.set_selected(("egg_donor",))
+    tab.filters.search.setText("ma")
+    tab.filters._emit()
+    tab.table.selectRow(1)
+    tab.banner.show_message("2 leads archived.", undo=lambda: None)
+    shoot(window, "leads-search-and-filter.png")
+    tab.banner.hide()
+    lead_id = tab.model.person_id(0)
+    shoot(LeadDialog(context, lead_id, parent=window), "lead-dialog.png")
+    window.tabs.setCurrentIndex(1)
+    first, second = (window.contacts_tab.model.person_id(r) for r in (0, 1))
+    with context.sessions.begin() as session:
+        contacts.add_note(session, first, "Called her: she prefers texts after 5 pm.",
+                          staff_id=context.staff_id)
+    dialog = ContactDialog(context, first, parent=window)
+    for index in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(index)
+        name = dialog.tabs.tabText(index).split(" ")[0].lower()
+        shoot(dialog, f"contact-{name}.png")
+    dialog.close()
+    with context.sessions() as session:
+        details = [contacts.contact_detail(session, i) for i in (first, second)]
+    shoot(MergeDialog(details, window), "merge-dialog.png")
 
 
 if __name__ == "__main__":

@@ -88,3 +88,17 @@ def pg_url() -> str:
             ), {"n": name})
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_context(pg_url):
+    """The app opened on a fresh, upgraded PostgreSQL database (a shared database)."""
+    from orchid_desktop.app import open_context
+    from orchid_desktop.db import migrate
+
+    engine = create_engine(pg_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    ctx = open_context(pg_url)
+    yield ctx
+    ctx.close()

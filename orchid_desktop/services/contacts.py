@@ -299,10 +299,18 @@ def history(session: Session, contact_id: int) -> list[TimelineItem]:
         (AuditEntry.entity_type == "lead") & AuditEntry.entity_id.in_(lead_ids or [-1]),
     )).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()))
     items = []
+    created_logged = False
     for entry in rows:
         who = "Orchid (automatic)" if entry.is_system else names.get(entry.staff_id, "—")
         items.append(TimelineItem(entry.occurred_at, who, describe_entry(entry),
                                   entry.reason or ""))
+        created_logged |= entry.entity_type == "contact" and entry.entity_id == contact_id \
+            and entry.action == "created"
+    if not created_logged:  # imported in bulk: the batch, not each row, was audited
+        contact = session.get(Contact, contact_id)
+        how = f"by import batch #{contact.import_batch_id}" if contact.import_batch_id else ""
+        items.append(TimelineItem(contact.created_at, names.get(contact.created_by_id, "—"),
+                                  f"Contact #{contact_id} created {how}".strip()))
     return items
 
 
@@ -311,9 +319,11 @@ def describe_entry(entry: AuditEntry) -> str:
     action = entry.action.replace("_", " ")
     parts = []
     for key, value in (entry.changes or {}).items():
-        label = BY_KEY[key].label if key in BY_KEY else key.replace("_", " ")
+        label = BY_KEY[key].label if key in BY_KEY else key.replace("_", " ").capitalize()
         if isinstance(value, list) and len(value) == 2:
-            old, new = (v if v not in (None, "") else "—" for v in value)
+            old, new = ("—" if v in (None, "") else
+                        str(v).replace("_", " ") if key in ("stage", "status") else v
+                        for v in value)
             parts.append(f"{label}: {old} → {new}")
         else:
             parts.append(f"{label}: {value}")

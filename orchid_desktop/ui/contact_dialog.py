@@ -224,29 +224,36 @@ class ContactDialog(QDialog):
         return True
 
     def _resolve_conflict(self, message: str) -> bool:
+        with self.context.sessions() as session:
+            theirs = contacts.contact_detail(session, self.contact_id)
+        choice = self.ask_conflict(message, self._differences(theirs))
+        if choice == "reload":
+            self.load()
+        elif choice == "keep":
+            self.detail.version = theirs.version  # the user has seen theirs: save over it
+            return self.save()
+        return False
+
+    def ask_conflict(self, message: str, differences: list[tuple[str, str, str]]) -> str:
+        """"reload" (take theirs), "keep" (save mine over theirs) or "cancel"."""
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Changed on another workstation")
         box.setText(message)
-        with self.context.sessions() as session:
-            theirs = contacts.contact_detail(session, self.contact_id)
-        differences = self._differences(theirs)
         if differences:
             box.setDetailedText("Field: saved now → yours\n" + "\n".join(
                 f"{label}: {saved or '—'} → {mine or '—'}"
                 for label, saved, mine in differences))
-            box.setInformativeText("Review shows each difference (Show Details). Keep mine "
-                                   "saves your version over theirs; Reload discards yours.")
+            box.setInformativeText("Show Details lists each difference. Keep mine saves your "
+                                   "version over theirs; Reload theirs discards yours.")
         reload_button = box.addButton("Reload theirs", QMessageBox.ButtonRole.AcceptRole)
         keep_button = box.addButton("Keep mine", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
-        if box.clickedButton() is reload_button:
-            self.load()
-        elif box.clickedButton() is keep_button:
-            self.detail.version = theirs.version  # the user has seen theirs: save over it
-            return self.save()
-        return False
+        clicked = box.clickedButton()
+        if clicked is reload_button:
+            return "reload"
+        return "keep" if clicked is keep_button else "cancel"
 
     def _differences(self, theirs: contacts.ContactDetail) -> list[tuple[str, str, str]]:
         mine_form, out = self.person.form(), []

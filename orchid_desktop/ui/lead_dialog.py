@@ -90,6 +90,7 @@ class LeadDialog(QDialog):
         if not detail.raw_form_data:
             self.raw.setRowCount(1)
             self.raw.setItem(0, 0, QTableWidgetItem("(entered by hand: no form data)"))
+        self.raw.resizeColumnToContents(0)
 
     def save(self, *, allow_duplicate: bool = False) -> None:
         staff = self.context.staff_id
