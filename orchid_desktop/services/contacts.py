@@ -206,6 +206,7 @@ def _conflict_message(session: Session, contact: Contact, expected_version: int)
 def change_stage(session: Session, contact_id: int, stage: PipelineStage, *,
                  staff_id: int | None, reason: str | None = None,
                  deferred_until: date | None = None) -> None:
+    stage = PipelineStage(stage)
     contact = _get(session, contact_id)
     if stage == contact.stage:
         return

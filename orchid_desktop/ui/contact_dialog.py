@@ -364,10 +364,10 @@ class StageDialog(QDialog):
         self._stage_changed()
 
     def _stage_changed(self) -> None:
-        self.until.setEnabled(self.stage.currentData() == PipelineStage.DEFERRED)
+        self.until.setEnabled(self.stage.currentData() == PipelineStage.DEFERRED.value)
 
     def values(self):
-        stage = self.stage.currentData()
+        stage = PipelineStage(self.stage.currentData())
         until = self.until.date().toPython() if stage == PipelineStage.DEFERRED else None
         return stage, self.reason.text(), until
 

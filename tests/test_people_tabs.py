@@ -1,0 +1,320 @@
+"""The Leads and Contacts tabs and their windows, driven with qtbot as staff use them.
+
+Modal dialogs are driven by replacing their ``exec`` with a function that fills the real
+widgets and presses the real buttons, so no test waits on a modal event loop.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from orchid_desktop.db.models import Contact, Lead
+from orchid_desktop.domain.vocab import LeadStatus, PipelineStage
+from orchid_desktop.services import contacts
+from orchid_desktop.ui import contact_dialog, lead_dialog, leads_tab, people_tab
+from orchid_desktop.ui.application import make_qapplication
+from orchid_desktop.ui.contact_dialog import ContactDialog
+from orchid_desktop.ui.contacts_tab import MergeDialog
+from orchid_desktop.ui.lead_dialog import LeadDialog
+from orchid_desktop.ui.main_window import MainWindow
+from orchid_desktop.ui.person_form import DuplicateChoice
+from tests.people_helpers import add_contact, add_lead
+
+
+@pytest.fixture
+def window(qtbot, context, monkeypatch):
+    make_qapplication()
+    win = MainWindow(context, tray_available=False)
+    monkeypatch.setattr(win, "confirm_quit_without_tray", lambda: True)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def drive(monkeypatch, dialog_class, steps):
+    """Replace ``dialog_class.exec`` by ``steps(dialog)``; records each dialog shown."""
+    shown = []
+
+    def fake_exec(self):
+        shown.append(self)
+        return steps(self)
+
+    monkeypatch.setattr(dialog_class, "exec", fake_exec)
+    return shown
+
+
+def select_rows(tab, rows):
+    selection = tab.table.selectionModel()
+    selection.clearSelection()
+    for row in rows:
+        selection.select(tab.model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                         | QItemSelectionModel.SelectionFlag.Rows)
+
+
+def names(tab):
+    return [tab.model.index(r, 0).data() for r in range(tab.model.rowCount())]
+
+
+def fill_new_lead(first, email, phone=""):
+    def steps(dialog: LeadDialog):
+        dialog.fields.first_name.setText(first)
+        dialog.fields.last_name.setText("Rivera")
+        dialog.fields.email.setText(email)
+        dialog.fields.phone.setText(phone)
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+        return dialog.result()
+    return steps
+
+
+def test_a_phone_inquiry_becomes_a_lead_in_the_list(window, monkeypatch, context):
+    shown = drive(monkeypatch, LeadDialog, fill_new_lead("Luz", "luz@example.com",
+                                                           "(512) 555-0142"))
+    window.leads_tab.empty.buttons["New lead…"].click()
+    assert window.leads_tab.currentIndex() == 1
+    assert names(window.leads_tab) == ["Luz Rivera"]
+    assert window.leads_tab.model.index(0, 2).data() == "(512) 555-0142"
+    assert window.leads_tab.count_label.text() == "1 lead"
+    # a second one with an invalid email is refused with the reason, nothing saved
+    warnings = []
+    monkeypatch.setattr(lead_dialog.QMessageBox, "warning",
+                        lambda parent, title, text: warnings.append(text))
+    drive(monkeypatch, LeadDialog, fill_new_lead("Bad", "not-an-email"))
+    window.leads_tab.new_lead()
+    assert "'not-an-email' is not a valid email address" in warnings[0]
+    assert window.leads_tab.model.total_rows() == 1
+    assert len(shown) == 1
+
+
+def test_a_duplicate_lead_offers_to_open_the_person_already_there(window, monkeypatch,
+                                                                   context):
+    existing = add_lead(context, "Luz", "Rivera", "luz@example.com")
+    window.leads_tab.refresh()
+    monkeypatch.setattr(lead_dialog, "ask_about_duplicate",
+                        lambda parent, matches, **kw: (DuplicateChoice.OPEN, matches[0]))
+    opened = []
+
+    def steps(dialog: LeadDialog):
+        if dialog.lead_id is None:
+            return fill_new_lead("L.", " LUZ@example.com ")(dialog)
+        opened.append(dialog.lead_id)
+        return 0
+
+    drive(monkeypatch, LeadDialog, steps)
+    window.leads_tab.new_lead()
+    assert opened == [existing]
+    assert window.leads_tab.model.total_rows() == 1
+
+
+def test_the_lead_window_shows_the_form_as_received(qtbot, context):
+    lead_id = add_lead(context, email="luz@example.com",
+                       raw={"Are you between 21 and 33?": "Yes", "ad_name": "Spring donors"})
+    dialog = LeadDialog(context, lead_id)
+    qtbot.addWidget(dialog)
+    rows = {dialog.raw.item(r, 0).text(): dialog.raw.item(r, 1).text()
+            for r in range(dialog.raw.rowCount())}
+    assert rows == {"Are you between 21 and 33?": "Yes", "ad_name": "Spring donors"}
+
+
+def test_search_as_you_type_and_filters(window, qtbot, context):
+    for first, last, email in (("José", "Müller", "jose@example.com"),
+                               ("Jessica", "Smith", "jess@example.org"),
+                               ("Mary", "Jones", "mary@example.net")):
+        add_lead(context, first, last, email)
+    tab = window.leads_tab
+    tab.refresh()
+    qtbot.keyClicks(tab.filters.search, "jo")
+    qtbot.waitUntil(lambda: tab.model.total_rows() == 2, timeout=3000)
+    assert sorted(names(tab)) == ["José Müller", "Mary Jones"]
+    assert tab.count_label.text() == "2 leads match the filter"
+    tab.filters.search.clear()
+    qtbot.waitUntil(lambda: tab.model.total_rows() == 3, timeout=3000)
+    tab.filters.statuses.set_selected(("ignored",))
+    tab.filters.statuses.changed.emit()
+    assert tab.model.total_rows() == 0
+    assert tab.currentIndex() == 1  # an empty result keeps the filters on screen
+
+
+def test_promote_ignore_and_archive_with_undo(window, monkeypatch, context):
+    ids = [add_lead(context, f"P{i}", "Doe", f"p{i}@example.com") for i in range(4)]
+    tab = window.leads_tab
+    tab.refresh()
+    opened = []
+    tab.open_contact = opened.append
+    # newest first: rows 0 and 1 are the last two added
+    select_rows(tab, [0, 1])
+    tab.promote_action.trigger()
+    assert window.contacts_tab.model.total_rows() == 2
+    assert "Promoted 2 leads to contacts" in tab.banner.label.text()
+    assert opened == []  # several at once: nobody is opened
+    select_rows(tab, [2])
+    monkeypatch.setattr(leads_tab.QInputDialog, "getItem",
+                        lambda *a, **k: ("Spam", True))
+    tab.ignore_action.trigger()
+    with context.sessions() as session:
+        assert session.get(Lead, ids[1]).status == LeadStatus.IGNORED
+    assert tab.banner.button.isVisible()
+    tab.banner.button.click()  # Undo
+    with context.sessions() as session:
+        assert session.get(Lead, ids[1]).status == LeadStatus.NEW
+    select_rows(tab, [3])
+    tab.archive_action.trigger()
+    assert tab.model.total_rows() == 3
+    tab.banner.button.click()
+    assert tab.model.total_rows() == 4
+    select_rows(tab, [3])
+    tab.promote_action.trigger()  # one lead: its new contact opens
+    assert len(opened) == 1
+
+
+def test_saved_filters_are_offered_again(window, monkeypatch, context):
+    add_lead(context, "Jessica", "Smith", "jess@example.org")
+    tab = window.leads_tab
+    tab.refresh()
+    tab.filters.search.setText("jess")
+    tab.filters._emit()
+    monkeypatch.setattr(people_tab.QInputDialog, "getText", lambda *a, **k: ("Jess", True))
+    tab.save_current_filter()
+    tab.filters.clear()
+    assert tab.filters.search.text() == ""
+    index = tab.saved.findText("Jess")
+    assert index > 0
+    tab.saved.activated.emit(index)
+    assert tab.filters.search.text() == "jess"
+    assert tab.model.filter.search == "jess"
+
+
+def test_export_the_listed_leads_to_csv(window, qtbot, context, tmp_path):
+    add_lead(context, "Jessica", "Smith", "jess@example.org", "2125550188")
+    add_lead(context, "Mary", "Jones", "=cmd@example.net")
+    tab = window.leads_tab
+    tab.refresh()
+    target = tmp_path / "leads.csv"
+    tab.export_to(target, tab.model.filter)
+    qtbot.waitUntil(lambda: "Exported 2 leads" in tab.banner.label.text(), timeout=5000)
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["First name"] for row in rows} == {"Jessica", "Mary"}
+
+
+def test_a_contact_is_edited_and_its_history_shows_the_change(qtbot, context):
+    contact_id = add_contact(context, "Ana", "Silva", "ana@example.com")
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+    dialog.profile.editor("date_of_birth").setText("2001-06-15")
+    dialog.profile.editor("height_cm").setText("170")
+    dialog.profile.editor("weight_kg").setText("65")
+    assert "BMI: 22.5" in dialog.profile.computed.text()
+    dialog.person.first_name.setText("Ana Maria")
+    assert dialog.save()
+    assert dialog.changed
+    texts = [dialog.history.item(r, 2).text() for r in range(dialog.history.rowCount())]
+    assert any("First name: Ana → Ana Maria" in t for t in texts)
+    assert any("Date of birth: — → 2001-06-15" in t for t in texts)
+    with context.sessions() as session:
+        assert session.get(Contact, contact_id).date_of_birth == date(2001, 6, 15)
+
+
+def test_a_save_after_another_workstation_saved_offers_reload_or_keep(qtbot, context,
+                                                                       monkeypatch):
+    contact_id = add_contact(context, "Ana", "Silva", "ana@example.com")
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+    with context.sessions() as session:  # the other workstation
+        theirs = contacts.contact_detail(session, contact_id)
+    from tests.people_helpers import person
+    with context.sessions.begin() as session:
+        contacts.save_contact(session, contact_id, theirs.version, person("Ana", "Silva",
+                              email="ana@example.com"), dict(theirs.profile, city="Denver"),
+                              staff_id=context.staff_id)
+    dialog.profile.editor("city").setText("Austin")
+    asked = []
+    monkeypatch.setattr(dialog, "ask_conflict",
+                        lambda message, differences: asked.append(differences) or "reload")
+    assert not dialog.save()
+    assert ("City", "Denver", "Austin") in asked[0]
+    assert dialog.profile.editor("city").text() == "Denver"  # reloaded theirs
+    dialog.profile.editor("city").setText("Austin")
+    with context.sessions.begin() as session:
+        now = contacts.contact_detail(session, contact_id)
+        contacts.save_contact(session, contact_id, now.version, person("Ana", "Silva",
+                              email="ana@example.com"), dict(now.profile, city="Boulder"),
+                              staff_id=context.staff_id)
+    monkeypatch.setattr(dialog, "ask_conflict", lambda message, differences: "keep")
+    assert dialog.save()
+    with context.sessions() as session:
+        assert session.get(Contact, contact_id).city == "Austin"
+
+
+def test_stage_notes_and_documents_from_the_contact_window(qtbot, context, monkeypatch,
+                                                           tmp_path):
+    contact_id = add_contact(context, "Ana", "Silva", "ana@example.com")
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+
+    def choose_withdrawn(stage_dialog):
+        stage_dialog.stage.setCurrentIndex(stage_dialog.stage.findData(PipelineStage.WITHDRAWN))
+        stage_dialog.reason.setText("moved abroad")
+        return 1
+
+    drive(monkeypatch, contact_dialog.StageDialog, choose_withdrawn)
+    dialog.change_stage()
+    assert "Withdrawn" in dialog.stage_label.text()
+    dialog.note_text.setPlainText("Asked to call back in spring.")
+    dialog.add_note()
+    assert dialog.notes.item(0, 2).text() == "Asked to call back in spring."
+    assert dialog.tabs.tabText(1) == "Notes (1)"
+    scan = tmp_path / "records.pdf"
+    scan.write_bytes(b"%PDF records")
+    dialog.attach_documents([scan])
+    assert dialog.documents.item(0, 0).text() == "records.pdf"
+    opened = []
+    monkeypatch.setattr(contact_dialog.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url.toLocalFile()))
+    dialog.documents.selectRow(0)
+    path = dialog.open_document()
+    assert path.read_bytes() == b"%PDF records" and opened == [str(path)]
+    monkeypatch.setattr(contact_dialog.QMessageBox, "question",
+                        lambda *a, **k: contact_dialog.QMessageBox.StandardButton.Yes)
+    dialog.remove_document()
+    assert dialog.documents.rowCount() == 0
+    history = [dialog.history.item(r, 2).text() for r in range(dialog.history.rowCount())]
+    assert any("document removed" in t for t in history)
+    assert any("Stage: pre screen → withdrawn" in t for t in history)
+
+
+def test_merging_two_contacts_from_the_tab(window, monkeypatch, context):
+    add_contact(context, "Ana", "Silva", "ana@example.com")
+    add_contact(context, "Ana", "Silva", "", "4155550123")
+    tab = window.contacts_tab
+    tab.refresh()
+    select_rows(tab, [0, 1])
+
+    def keep_second(merge_dialog: MergeDialog):
+        merge_dialog.keep_buttons[1].setChecked(True)
+        return 1
+
+    drive(monkeypatch, MergeDialog, keep_second)
+    tab.merge_action.trigger()
+    assert tab.model.total_rows() == 1
+    assert "Merged contact" in tab.banner.label.text()
+    with context.sessions() as session:
+        (kept,) = session.query(Contact).filter(Contact.merged_into_id.is_(None)).all()
+    assert (kept.email, kept.phone_e164) == ("ana@example.com", "+14155550123")
+
+
+def test_the_list_model_is_a_valid_qt_model_with_a_filter(qtmodeltester, context):
+    for i in range(5):
+        add_lead(context, f"Jo{i}", "Doe", f"jo{i}@example.com")
+    from orchid_desktop.services.listing import lead_listing
+    from orchid_desktop.services.people_query import PeopleFilter
+    from orchid_desktop.ui.people_model import PeopleTableModel
+
+    model = PeopleTableModel(lead_listing(context.sessions))
+    model.set_filter(PeopleFilter(search="jo3"))
+    assert model.rowCount() == 1
+    assert model.index(0, 0).data(Qt.ItemDataRole.DisplayRole) == "Jo3 Doe"
+    qtmodeltester.check(model, force_py=True)
