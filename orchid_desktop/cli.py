@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from orchid_desktop import __version__
 from orchid_desktop.config.paths import AppPaths
+from orchid_desktop.domain.vocab import ApplicantType
 from orchid_desktop.errors import UserError
 from orchid_desktop.logging_setup import configure_logging
 
@@ -46,6 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("current", parents=[common],
                            help="print the schema revision and whether it is up to date")
     commands.add_parser("demo", parents=[common], help="load demo data and exit")
+    export = commands.add_parser("export", parents=[common],
+                                 help="write leads or contacts to a .csv or .xlsx file")
+    export.add_argument("kind", choices=("leads", "contacts"))
+    export.add_argument("path", type=Path, metavar="PATH",
+                        help="a file ending in .csv or .xlsx")
+    export.add_argument("--search", default="", metavar="TEXT",
+                        help="only people whose name, email or phone match")
+    export.add_argument("--type", dest="types", action="append", default=[],
+                        choices=[t.value for t in ApplicantType], help="repeatable")
+    export.add_argument("--status", dest="statuses", action="append", default=[],
+                        metavar="VALUE", help="lead status or contact stage; repeatable")
+    export.add_argument("--archived", action="store_true",
+                        help="the archived people instead of the active ones")
     return parser
 
 
@@ -64,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             return _db(args.db_command, database)
         if args.command == "demo":
             return _demo(database)
+        if args.command == "export":
+            return _export(args, database)
         raise AssertionError(args.command)
     except UserError as error:
         print(f"orchid-desktop: {error}", file=sys.stderr)
@@ -102,6 +119,29 @@ def _demo(database: str | None) -> int:
         result = load_demo_data(context.sessions, context.staff_id)
         print(f"Loaded {result.leads} demo leads and {result.contacts} demo contacts "
               f"into {context.target.describe()}.")
+    finally:
+        context.close()
+    return 0
+
+
+def _export(args: argparse.Namespace, database: str | None) -> int:
+    from orchid_desktop.app import open_context
+    from orchid_desktop.services.export import check_target, export_people
+    from orchid_desktop.services.people_query import KINDS, PeopleFilter
+
+    kind = KINDS[args.kind]
+    unknown = [s for s in args.statuses if s not in kind.status_values]
+    if unknown:
+        word = "status" if args.kind == "leads" else "stage"
+        raise UserError(f"Unknown {word} {', '.join(unknown)} for {kind.name}; choose from "
+                        f"{', '.join(kind.status_values)}.")
+    check_target(args.path)
+    people = PeopleFilter(search=args.search, applicant_types=tuple(args.types),
+                          statuses=tuple(args.statuses), archived=args.archived)
+    context = open_context(database)
+    try:
+        written = export_people(context.sessions, kind, people, args.path)
+        print(f"Exported {written} {kind.name} to {args.path}")
     finally:
         context.close()
     return 0

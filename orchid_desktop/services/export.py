@@ -1,0 +1,210 @@
+"""Leads or contacts, as a list's filter narrows them, written to a .csv or .xlsx file.
+
+Rows stream from the database a chunk at a time, so a million-row export holds one chunk
+in memory. The file is written beside the target and moved onto it only when complete:
+a failed export never leaves half a file. Every text cell goes through ``escape_cell``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from orchid_desktop.db.models import Contact, Lead
+from orchid_desktop.domain.spreadsheet_safety import escape_cell
+from orchid_desktop.domain.vocab import ApplicantType, LeadSource
+from orchid_desktop.errors import UserError
+
+from .people_query import PeopleFilter, PeopleKind, order_by, where_clause
+
+CHUNK_ROWS = 5000
+XLSX_MAX_ROWS = 1_048_576  # a worksheet's limit, the header row included
+
+Cell = str | int | None
+
+
+def _local_time(value: datetime) -> str:
+    return value.astimezone().isoformat(timespec="seconds")
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+def _applicant_type(value: str) -> str:
+    return ApplicantType(value).label
+
+
+def _source(value: str) -> str:
+    return LeadSource(value).label
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    header: str
+    expression: ColumnElement
+    shown: Callable[[Any], str | int] = str  # applied to a value that is not NULL
+
+
+def _person_columns(model) -> tuple[ExportColumn, ...]:
+    return (
+        ExportColumn("ID", model.id, int),
+        ExportColumn("First name", model.first_name),
+        ExportColumn("Last name", model.last_name),
+        ExportColumn("Email", model.email),
+        # E.164 as stored. It starts with "+", so it is escaped like any other cell that
+        # does ("'+14155550123"): a bare +1415… is read by spreadsheets as a formula (or
+        # a number that loses its "+"), and exempting "+digits" would let "+1+cmd|…"
+        # style payloads through. The apostrophe is the standard safe form.
+        ExportColumn("Phone", model.phone_e164),
+        ExportColumn("Applicant type", model.applicant_type, _applicant_type),
+        ExportColumn("Source", model.source, _source),
+    )
+
+
+EXPORT_COLUMNS: dict[str, tuple[ExportColumn, ...]] = {
+    "leads": (
+        *_person_columns(Lead),
+        ExportColumn("Status", Lead.status),
+        ExportColumn("State", Lead.state),
+        ExportColumn("Received", Lead.received_at, _local_time),
+        ExportColumn("Ignore reason", Lead.ignore_reason),
+        ExportColumn("Archived", Lead.archived_at, _local_time),
+    ),
+    "contacts": (
+        *_person_columns(Contact),
+        ExportColumn("Stage", Contact.stage),
+        ExportColumn("State", Contact.state),
+        ExportColumn("Date of birth", Contact.date_of_birth, _day),
+        ExportColumn("City", Contact.city),
+        ExportColumn("Postal code", Contact.postal_code),
+        ExportColumn("Added", Contact.created_at, _local_time),
+        ExportColumn("Stage changed", Contact.stage_changed_at, _local_time),
+    ),
+}
+
+
+def export_people(sessions: sessionmaker[Session], kind: PeopleKind, people: PeopleFilter,
+                  path: Path, *, sort_index: int | None = None, descending: bool = True,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Write the rows ``people`` selects to ``path`` (.csv or .xlsx, by its extension),
+    in the list's order; returns how many. ``progress(rows_done)`` follows each chunk."""
+    path = Path(path)
+    suffix = check_target(path)
+    folder = path.parent
+    columns = EXPORT_COLUMNS[kind.name]
+    ordering = order_by(kind, kind.default_sort if sort_index is None else sort_index,
+                        descending)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part",
+                                             dir=folder)
+    except OSError as error:
+        raise UserError(f"Cannot export to {path}: the folder {folder} cannot be written "
+                        f"to ({error.strerror}).") from None
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        with sessions() as session:
+            query = (select(*(c.expression for c in columns))
+                     .where(where_clause(kind, people, session.get_bind().dialect.name))
+                     .order_by(*ordering))
+            chunks = session.execute(query, execution_options={"yield_per": CHUNK_ROWS})
+            rows = _cells(columns, chunks.partitions(), progress)
+            headers = [c.header for c in columns]
+            if suffix == ".csv":
+                written = _write_csv(temp, headers, rows)
+            else:
+                written = _write_xlsx(temp, kind.name.capitalize(), headers, rows)
+        os.replace(temp, path)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise UserError(f"Cannot export to {path}: {error.strerror or error}. If the file "
+                        f"is open in another program, close it and try again.") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def check_target(path: Path) -> str:
+    """The export's format (".csv" or ".xlsx"), or a UserError saying what is wrong with
+    ``path``; lets a caller refuse before any work."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise UserError(f"Cannot export to {path.name}: choose a file name ending in .csv "
+                        f"(text for any spreadsheet) or .xlsx (Excel workbook).")
+    if not path.parent.is_dir():
+        raise UserError(f"Cannot export to {path}: the folder {path.parent} does not exist.")
+    return suffix
+
+
+def _cells(columns: tuple[ExportColumn, ...], chunks: Iterable[Iterable[tuple]],
+           progress: Callable[[int], None] | None) -> Iterator[list[Cell]]:
+    done = 0
+    for chunk in chunks:
+        for row in chunk:
+            done += 1
+            yield [_cell(column, value) for column, value in zip(columns, row)]
+        if progress:
+            progress(done)
+
+
+def _cell(column: ExportColumn, value: Any) -> Cell:
+    if value is None:
+        return None
+    shown = column.shown(value)
+    return escape_cell(shown) if isinstance(shown, str) else shown
+
+
+def _write_csv(temp: Path, headers: list[str], rows: Iterable[list[Cell]]) -> int:
+    written = 0
+    # the byte-order mark makes Excel read the file as UTF-8 (accents) rather than ANSI
+    with open(temp, "w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow(row)
+            written += 1
+    return written
+
+
+def _write_xlsx(temp: Path, title: str, headers: list[str],
+                rows: Iterable[list[Cell]]) -> int:
+    workbook = Workbook(write_only=True)  # rows go straight to disk, strings inline
+    sheet = workbook.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_text_cell(sheet, header, bold) for header in headers])
+    written = 0
+    for row in rows:
+        if written + 1 >= XLSX_MAX_ROWS:
+            raise UserError(f"An Excel worksheet holds at most {XLSX_MAX_ROWS - 1:,} rows; "
+                            f"narrow the list or export to .csv instead.")
+        sheet.append([_text_cell(sheet, value) if isinstance(value, str) else value
+                      for value in row])
+        written += 1
+    workbook.save(temp)
+    return written
+
+
+def _text_cell(sheet, value: str, font: Font | None = None) -> WriteOnlyCell:
+    # control characters XML cannot carry are dropped rather than failing the export
+    # (and escaping looks again at what then comes first)
+    cell = WriteOnlyCell(sheet, escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value)))
+    cell.data_type = "s"  # always text: never a formula or an error code like "#N/A"
+    if font:
+        cell.font = font
+    return cell
