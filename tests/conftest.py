@@ -102,3 +102,18 @@ def pg_context(pg_url):
     ctx = open_context(pg_url)
     yield ctx
     ctx.close()
+
+
+@pytest.fixture
+def window(qtbot, context, monkeypatch):
+    """The main window on the test's database, shown; closing it quits without asking."""
+    from orchid_desktop.ui.application import make_qapplication
+    from orchid_desktop.ui.main_window import MainWindow
+
+    make_qapplication()
+    win = MainWindow(context, tray_available=False)
+    # pytest-qt closes the window at teardown: answer the "quit?" question there
+    monkeypatch.setattr(win, "confirm_quit_without_tray", lambda: True)
+    qtbot.addWidget(win)
+    win.show()
+    return win

@@ -1,8 +1,6 @@
 """The main window, driven as a user would: tabs, empty states, demo data, status bar,
 pause / resume, closing with and without a tray."""
 
-import pytest
-from PySide6.QtWidgets import QTableView
 
 from orchid_desktop.services.demo import load_demo_data
 from orchid_desktop.services.listing import lead_listing
@@ -10,17 +8,6 @@ from orchid_desktop.ui.application import make_qapplication
 from orchid_desktop.ui.empty_state import EmptyState
 from orchid_desktop.ui.main_window import TAB_NAMES, MainWindow
 from orchid_desktop.ui.people_model import PeopleTableModel
-
-
-@pytest.fixture
-def window(qtbot, context, monkeypatch):
-    make_qapplication()
-    win = MainWindow(context, tray_available=False)
-    # pytest-qt closes the window at teardown: answer the "quit?" question there
-    monkeypatch.setattr(win, "confirm_quit_without_tray", lambda: True)
-    qtbot.addWidget(win)
-    win.show()
-    return win
 
 
 def test_tabs_open_on_empty_states_that_say_how_to_begin(window):

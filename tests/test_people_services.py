@@ -15,7 +15,12 @@ from orchid_desktop.domain.vocab import EmailDirection, LeadStatus, PipelineStag
 from orchid_desktop.errors import ConflictError, UserError, ValidationError
 from orchid_desktop.services import contacts, documents, leads, merge, saved_views
 from orchid_desktop.services.listing import contact_listing, lead_listing
-from orchid_desktop.services.people import DuplicateFound, PersonForm, clean_person, set_archived
+from orchid_desktop.services.people import (
+    DuplicateFound,
+    PersonForm,
+    clean_person,
+    set_archived,
+)
 from orchid_desktop.services.people_query import LEADS, PeopleFilter
 from tests.people_helpers import add_contact, add_lead, person
 

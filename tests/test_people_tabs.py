@@ -9,30 +9,17 @@ from __future__ import annotations
 import csv
 from datetime import date
 
-import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from orchid_desktop.db.models import Contact, Lead
 from orchid_desktop.domain.vocab import LeadStatus, PipelineStage
 from orchid_desktop.services import contacts
 from orchid_desktop.ui import contact_dialog, lead_dialog, leads_tab, people_tab
-from orchid_desktop.ui.application import make_qapplication
 from orchid_desktop.ui.contact_dialog import ContactDialog
 from orchid_desktop.ui.contacts_tab import MergeDialog
 from orchid_desktop.ui.lead_dialog import LeadDialog
-from orchid_desktop.ui.main_window import MainWindow
 from orchid_desktop.ui.person_form import DuplicateChoice
 from tests.people_helpers import add_contact, add_lead
-
-
-@pytest.fixture
-def window(qtbot, context, monkeypatch):
-    make_qapplication()
-    win = MainWindow(context, tray_available=False)
-    monkeypatch.setattr(win, "confirm_quit_without_tray", lambda: True)
-    qtbot.addWidget(win)
-    win.show()
-    return win
 
 
 def drive(monkeypatch, dialog_class, steps):

@@ -339,6 +339,14 @@ class ContactDialog(QDialog):
             self._run(lambda s: documents.remove(s, document.id, staff_id=self.context.staff_id))
 
 
+def ok_cancel(dialog: QDialog) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 class StageDialog(QDialog):
     def __init__(self, current: PipelineStage, parent=None):
         super().__init__(parent)
@@ -355,11 +363,7 @@ class StageDialog(QDialog):
         form.addRow("Stage", self.stage)
         form.addRow("Reason", self.reason)
         form.addRow("Deferred until", self.until)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self))
         self.stage.currentIndexChanged.connect(self._stage_changed)
         self._stage_changed()
 
@@ -388,11 +392,7 @@ class LogEmailDialog(QDialog):
         form.addRow("Date", self.when)
         form.addRow("Subject", self.subject)
         form.addRow("Text", self.body)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(ok_cancel(self))
         self.resize(520, 380)
 
     def values(self):

@@ -14,10 +14,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from orchid_desktop.db.models import Contact
 from orchid_desktop.errors import UserError
 from orchid_desktop.services import contacts, merge
-from orchid_desktop.services.people import set_archived
 
 from .contact_dialog import ContactDialog
 from .filter_bar import status_label
@@ -35,12 +33,10 @@ class ContactsTab(PeopleTab):
         bar.addSeparator()
         self.open_action = bar.addAction("Open", self.open_selected)
         self.merge_action = bar.addAction("Merge…", self.merge_selected)
-        self.archive_action = bar.addAction("Archive", lambda: self._archive(True))
-        self.unarchive_action = bar.addAction("Unarchive", lambda: self._archive(False))
+        self.add_archive_actions()
         bar.addSeparator()
         self.selection_actions = [self.open_action, self.merge_action, self.archive_action,
                                   self.unarchive_action]
-        self.follow_archived_view(self.archive_action, self.unarchive_action)
 
     def open_person(self, contact_id: int | None) -> None:
         if contact_id is None:
@@ -57,16 +53,9 @@ class ContactsTab(PeopleTab):
             self.after_change()
 
     def open_selected(self) -> None:
-        ids = self._ids()
+        ids = self.chosen_ids()
         if ids:
             self.open_person(ids[0])
-
-    def _ids(self) -> list[int]:
-        try:
-            return self.selected_ids()
-        except UserError as error:
-            self.show_error(str(error))
-            return []
 
     def new_contact(self) -> None:
         dialog = LeadDialog(self.context, None, parent=self, as_contact=True)
@@ -78,7 +67,7 @@ class ContactsTab(PeopleTab):
             self.open_person(dialog.open_instead[1])
 
     def merge_selected(self) -> None:
-        ids = self._ids()
+        ids = self.chosen_ids()
         if len(ids) != 2:
             self.show_error("Select the two contacts that are the same person, then Merge.")
             return
@@ -101,19 +90,6 @@ class ContactsTab(PeopleTab):
             moved = ", ".join(f"{n} {label}" for label, n in result.moved.items() if n)
             self.after_change(f"Merged contact #{gone} into #{keep}"
                               + (f" (moved {moved})." if moved else "."))
-
-    def _archive(self, archived: bool, ids: list[int] | None = None) -> None:
-        ids = self._ids() if ids is None else ids
-        if not ids:
-            return
-        staff = self.context.staff_id
-        changed = self.run(lambda s: set_archived(s, Contact, ids, archived, staff_id=staff))
-        if changed is None:
-            return
-        n = len(changed)
-        self.after_change(
-            f"{n} contact{'s' if n != 1 else ''} {'archived' if archived else 'brought back'}.",
-            undo=lambda: self._archive(not archived, changed))
 
 
 class MergeDialog(QDialog):

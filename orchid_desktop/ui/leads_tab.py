@@ -5,10 +5,9 @@ from __future__ import annotations
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog
 
-from orchid_desktop.db.models import Lead
 from orchid_desktop.errors import UserError
 from orchid_desktop.services import leads
-from orchid_desktop.services.people import DuplicateFound, set_archived
+from orchid_desktop.services.people import DuplicateFound
 
 from .lead_dialog import LeadDialog
 from .people_tab import PeopleTab
@@ -29,13 +28,11 @@ class LeadsTab(PeopleTab):
         self.review_action = bar.addAction("Mark in review", self.mark_in_review)
         self.ignore_action = bar.addAction("Ignore…", self.ignore_selected)
         self.restore_action = bar.addAction("Restore", self.restore_selected)
-        self.archive_action = bar.addAction("Archive", self.archive_selected)
-        self.unarchive_action = bar.addAction("Unarchive", self.unarchive_selected)
+        self.add_archive_actions()
         bar.addSeparator()
         self.selection_actions = [self.open_action, self.promote_action, self.review_action,
                                   self.ignore_action, self.restore_action, self.archive_action,
                                   self.unarchive_action]
-        self.follow_archived_view(self.archive_action, self.unarchive_action)
 
     def open_person(self, lead_id: int | None) -> None:
         if lead_id is None:
@@ -58,19 +55,12 @@ class LeadsTab(PeopleTab):
                 self.open_person(person_id)
 
     def open_selected(self) -> None:
-        ids = self._ids()
+        ids = self.chosen_ids()
         if ids:
             self.open_person(ids[0])
 
-    def _ids(self) -> list[int]:
-        try:
-            return self.selected_ids()
-        except UserError as error:  # too many rows selected
-            self.show_error(str(error))
-            return []
-
     def promote_selected(self) -> None:
-        ids = self._ids()
+        ids = self.chosen_ids()
         promoted, linked, skipped = [], 0, []
         for lead_id in ids:
             result = self._promote_one(lead_id, ask=len(ids) == 1)
@@ -115,13 +105,13 @@ class LeadsTab(PeopleTab):
             return None
 
     def mark_in_review(self) -> None:
-        ids = self._ids()
+        ids = self.chosen_ids()
         count = self.run(lambda s: leads.mark_in_review(s, ids, staff_id=self.context.staff_id))
         if count is not None:
             self.after_change(f"{count} lead{'s' if count != 1 else ''} marked in review.")
 
     def ignore_selected(self) -> None:
-        ids = self._ids()
+        ids = self.chosen_ids()
         if not ids:
             return
         which = "this lead" if len(ids) == 1 else f"these {len(ids)} leads"
@@ -138,28 +128,9 @@ class LeadsTab(PeopleTab):
                 undo=lambda: self._restore(ids))
 
     def restore_selected(self) -> None:
-        self._restore(self._ids())
+        self._restore(self.chosen_ids())
 
     def _restore(self, ids: list[int]) -> None:
         count = self.run(lambda s: leads.restore(s, ids, staff_id=self.context.staff_id))
         if count is not None:
             self.after_change(f"{count} lead{'s' if count != 1 else ''} restored to new.")
-
-    def archive_selected(self) -> None:
-        self._archive(self._ids(), True)
-
-    def unarchive_selected(self) -> None:
-        self._archive(self._ids(), False)
-
-    def _archive(self, ids: list[int], archived: bool) -> None:
-        if not ids:
-            return
-        staff = self.context.staff_id
-        changed = self.run(lambda s: set_archived(s, Lead, ids, archived, staff_id=staff))
-        if changed is None:
-            return
-        n = len(changed)
-        self.after_change(
-            f"{n} lead{'s' if n != 1 else ''} {'archived' if archived else 'brought back'}.",
-            undo=lambda: self._archive(changed, not archived))
-

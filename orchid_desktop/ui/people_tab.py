@@ -34,6 +34,7 @@ from orchid_desktop.errors import UserError
 from orchid_desktop.services import saved_views
 from orchid_desktop.services.export import export_people
 from orchid_desktop.services.listing import Listing
+from orchid_desktop.services.people import set_archived
 from orchid_desktop.services.people_query import PeopleFilter
 
 from .empty_state import EmptyState
@@ -157,11 +158,16 @@ class PeopleTab(QStackedWidget):
     def open_person(self, person_id: int | None) -> None:
         raise NotImplementedError
 
-    def follow_archived_view(self, archive, unarchive) -> None:
+    def add_archive_actions(self) -> None:
         """Archive in the normal list, Unarchive when the list shows the archived."""
+        self.archive_action = self.toolbar.addAction(
+            "Archive", lambda: self.archive_people(self.chosen_ids(), True))
+        self.unarchive_action = self.toolbar.addAction(
+            "Unarchive", lambda: self.archive_people(self.chosen_ids(), False))
+
         def show(archived: bool) -> None:
-            archive.setVisible(not archived)
-            unarchive.setVisible(archived)
+            self.archive_action.setVisible(not archived)
+            self.unarchive_action.setVisible(archived)
         self.filters.archived.toggled.connect(show)
         show(False)
 
@@ -209,6 +215,28 @@ class PeopleTab(QStackedWidget):
                             f"{MAX_ACTION_ROWS:,} at a time (narrow the list with a filter).")
         ids = (self.model.person_id(index.row()) for index in sorted(rows, key=lambda i: i.row()))
         return [i for i in ids if i is not None]
+
+    def chosen_ids(self) -> list[int]:
+        """The selection's ids, or none (with the reason shown) if it is too large."""
+        try:
+            return self.selected_ids()
+        except UserError as error:
+            self.show_error(str(error))
+            return []
+
+    def archive_people(self, ids: list[int], archived: bool) -> None:
+        """Archive or bring back, with Undo on the banner."""
+        if not ids:
+            return
+        model, staff = self.kind.model, self.context.staff_id
+        changed = self.run(lambda s: set_archived(s, model, ids, archived, staff_id=staff))
+        if changed is None:
+            return
+        n = len(changed)
+        self.after_change(
+            f"{n} {self.noun if n == 1 else self.plural} "
+            f"{'archived' if archived else 'brought back'}.",
+            undo=lambda: self.archive_people(changed, not archived))
 
     def _selection_changed(self, *args) -> None:
         has = self.table.selectionModel().hasSelection()
