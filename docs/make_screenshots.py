@@ -97,6 +97,8 @@ def _people_windows(context, window, out: Path) -> None:
     with context.sessions.begin() as session:
         contacts.add_note(session, first, "Called her: she prefers texts after 5 pm.",
                           staff_id=context.staff_id)
+        contacts.change_stage(session, first, "records", staff_id=context.staff_id,
+                              reason="application complete; asking for clinic records")
     dialog = ContactDialog(context, first, parent=window)
     for index in range(dialog.tabs.count()):
         dialog.tabs.setCurrentIndex(index)
