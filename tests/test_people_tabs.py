@@ -305,3 +305,19 @@ def test_the_list_model_is_a_valid_qt_model_with_a_filter(qtmodeltester, context
     assert model.rowCount() == 1
     assert model.index(0, 0).data(Qt.ItemDataRole.DisplayRole) == "Jo3 Doe"
     qtmodeltester.check(model, force_py=True)
+
+
+def test_a_huge_selection_is_refused_in_plain_words(window, context, monkeypatch):
+    from orchid_desktop.services.demo import load_demo_data
+    from orchid_desktop.ui import people_tab as tab_module
+
+    load_demo_data(context.sessions, context.staff_id, leads=30, contacts=0)
+    tab = window.leads_tab
+    tab.refresh()
+    monkeypatch.setattr(tab_module, "MAX_ACTION_ROWS", 10)
+    tab.table.selectAll()
+    errors = []
+    monkeypatch.setattr(tab, "show_error", errors.append)
+    assert tab.chosen_ids() == []
+    assert errors == ["30 rows are selected; act on at most 10 at a time (narrow the list "
+                      "with a filter)."]

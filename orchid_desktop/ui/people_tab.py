@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -124,6 +125,10 @@ class PeopleTab(QStackedWidget):
         self.table.sortByColumn(self.model.default_sort, Qt.SortOrder.DescendingOrder)
         self.table.doubleClicked.connect(lambda index: self.open_person(
             self.model.person_id(index.row())))
+        open_key = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
+        open_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        open_key.activated.connect(lambda: self.open_person(
+            self.model.person_id(self.table.currentIndex().row())))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -177,16 +182,12 @@ class PeopleTab(QStackedWidget):
     # -- list ---------------------------------------------------------------------------
     def refresh(self) -> None:
         self.model.reload()
-        if self.model.total_rows() or self.model.filter.is_narrowed() or self._has_any():
+        # a filter that matches nobody keeps the filters on screen, to be changed
+        if self.model.total_rows() or self.model.filter.is_narrowed():
             self.setCurrentIndex(1)
             self._fit_columns()
         else:
             self.setCurrentWidget(self.empty)
-
-    def _has_any(self) -> bool:
-        if self.model.filter == PeopleFilter():
-            return False
-        return self.model.listing.count(PeopleFilter()) > 0
 
     def _fit_columns(self) -> None:
         if getattr(self, "_fitted", False) or not self.model.total_rows():
@@ -209,10 +210,12 @@ class PeopleTab(QStackedWidget):
         self._selection_changed()
 
     def selected_ids(self) -> list[int]:
-        rows = self.table.selectionModel().selectedRows()
-        if len(rows) > MAX_ACTION_ROWS:
-            raise UserError(f"{len(rows):,} rows are selected; act on at most "
+        # counted from the selection's ranges: a select-all of a million rows is one range
+        selected = sum(r.height() for r in self.table.selectionModel().selection())
+        if selected > MAX_ACTION_ROWS:
+            raise UserError(f"{selected:,} rows are selected; act on at most "
                             f"{MAX_ACTION_ROWS:,} at a time (narrow the list with a filter).")
+        rows = self.table.selectionModel().selectedRows()
         ids = (self.model.person_id(index.row()) for index in sorted(rows, key=lambda i: i.row()))
         return [i for i in ids if i is not None]
 
