@@ -321,3 +321,47 @@ def test_a_huge_selection_is_refused_in_plain_words(window, context, monkeypatch
     assert tab.chosen_ids() == []
     assert errors == ["30 rows are selected; act on at most 10 at a time (narrow the list "
                       "with a filter)."]
+
+
+def test_editing_a_lead_and_adding_a_contact_directly(window, monkeypatch, context):
+    lead_id = add_lead(context, "Luz", "Rivera", "luz@example.com")
+    tab = window.leads_tab
+    tab.refresh()
+
+    def rename(dialog: LeadDialog):
+        assert dialog.lead_id == lead_id
+        dialog.fields.last_name.setText("Rivera-Díaz")
+        dialog.fields.phone.setText("p:+15125550142")  # as lead-ad exports write it
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+        return dialog.result()
+
+    drive(monkeypatch, LeadDialog, rename)
+    select_rows(tab, [0])
+    tab.open_action.trigger()
+    assert names(tab) == ["Luz Rivera-Díaz"]
+    with context.sessions() as session:
+        assert session.get(Lead, lead_id).phone_e164 == "+15125550142"
+
+    opened = []
+    monkeypatch.setattr(window.contacts_tab, "open_person", opened.append)
+    drive(monkeypatch, LeadDialog, fill_new_lead("Ada", "ada@example.com"))
+    window.contacts_tab.new_contact()
+    with context.sessions() as session:
+        (contact,) = session.query(Contact).all()
+    assert contact.stage == PipelineStage.PRE_SCREEN and opened == [contact.id]
+
+
+def test_logging_an_email_by_hand(qtbot, context, monkeypatch):
+    contact_id = add_contact(context, "Ana", "Silva", "ana@example.com")
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+
+    def write(log: contact_dialog.LogEmailDialog):
+        log.subject.setText("Travel question")
+        log.body.setPlainText("Can I do the retrieval in Denver?")
+        return 1
+
+    drive(monkeypatch, contact_dialog.LogEmailDialog, write)
+    dialog.log_email()
+    assert dialog.emails.item(0, 2).text() == "Received: Travel question"
+    assert dialog.tabs.tabText(2) == "Emails (1)"
