@@ -123,7 +123,12 @@ class PeopleTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if 0 <= column < len(self._keys):
-            self._sort_column = column
-            self._descending = order == Qt.SortOrder.DescendingOrder
-            self.reload()
+        if not 0 <= column < len(self._keys):
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (column, descending) == (self._sort_column, self._descending):
+            # the view re-announces the sort it already has (enabling sorting, restoring
+            # the header): the rows are already in that order, so no new count
+            return
+        self._sort_column, self._descending = column, descending
+        self.reload()

@@ -113,6 +113,9 @@ class PeopleTab(QStackedWidget):
         self.count_label.setObjectName("countLabel")
         self.table = QTableView()
         self.table.setModel(self.model)
+        # the indicator first: enabling sorting then asks for the order the model has
+        self.table.horizontalHeader().setSortIndicator(self.model.default_sort,
+                                                       Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
@@ -122,7 +125,9 @@ class PeopleTab(QStackedWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.table.sortByColumn(self.model.default_sort, Qt.SortOrder.DescendingOrder)
+        # fitting columns samples this many rows, not Qt's default 1,000 (each a formatted
+        # phone): one page's worth tells the widths as well
+        header.setResizeContentsPrecision(50)
         self.table.doubleClicked.connect(lambda index: self.open_person(
             self.model.person_id(index.row())))
         open_key = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
