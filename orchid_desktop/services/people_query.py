@@ -149,7 +149,9 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min).astimezone()
 
 
-def where_clause(kind: PeopleKind, people: PeopleFilter, dialect: str) -> ColumnElement[bool]:
+def where_clause(kind: PeopleKind, people: PeopleFilter, dialect: str, *,
+                 few_matches: bool = False) -> ColumnElement[bool]:
+    """``few_matches``: the caller counted the list and it is small (search_index.matches)."""
     model = kind.model
     conditions: list[ColumnElement[bool]] = [kind.archived() if people.archived
                                              else kind.active()]
@@ -170,7 +172,7 @@ def where_clause(kind: PeopleKind, people: PeopleFilter, dialect: str) -> Column
     if words:
         query = (search_terms.fts5_query(words) if dialect == "sqlite"
                  else search_terms.tsquery(words))
-        conditions.append(search_index.matches(dialect, model, query))
+        conditions.append(search_index.matches(dialect, model, query, few=few_matches))
     return and_(true(), *conditions)
 
 
