@@ -132,19 +132,41 @@ def test_promoting_someone_already_a_contact_offers_to_add_the_lead_to_them(cont
         assert session.query(Contact).count() == 1
 
 
-def test_ignore_needs_a_reason_and_restore_undoes_it(context):
-    ids = [add_lead(context, email=f"p{i}@example.com") for i in range(3)]
+def test_ignore_needs_a_reason_and_undo_puts_back_exactly_what_it_replaced(context):
+    ids = [add_lead(context, email=f"p{i}@example.com") for i in range(4)]
     with context.sessions.begin() as session, pytest.raises(UserError, match="Say why"):
         leads.ignore(session, ids, "  ", staff_id=context.staff_id)
     with context.sessions.begin() as session:
-        assert leads.ignore(session, ids[:2], "Spam", staff_id=context.staff_id) == 2
+        leads.mark_in_review(session, [ids[1]], staff_id=context.staff_id)
+        leads.ignore(session, [ids[2]], "Spam", staff_id=context.staff_id)
+    with context.sessions.begin() as session:
+        previous = leads.ignore(session, ids, "Not qualified", staff_id=context.staff_id)
+    # the one already ignored was left alone, and is not part of the undo
+    assert previous == {ids[0]: ("new", None), ids[1]: ("in_review", None),
+                        ids[3]: ("new", None)}
     with context.sessions() as session:
         lead = session.get(Lead, ids[0])
-        assert (lead.status, lead.ignore_reason) == (LeadStatus.IGNORED, "Spam")
+        assert (lead.status, lead.ignore_reason) == (LeadStatus.IGNORED, "Not qualified")
+        assert session.get(Lead, ids[2]).ignore_reason == "Spam"
     with context.sessions.begin() as session:
-        assert leads.restore(session, ids, staff_id=context.staff_id) == 2
+        assert leads.undo_status(session, previous, staff_id=context.staff_id) == 3
     with context.sessions() as session:
-        assert {session.get(Lead, i).status for i in ids} == {LeadStatus.NEW}
+        statuses = [(session.get(Lead, i).status, session.get(Lead, i).ignore_reason)
+                    for i in ids]
+    assert statuses == [(LeadStatus.NEW, None), (LeadStatus.IN_REVIEW, None),
+                        (LeadStatus.IGNORED, "Spam"), (LeadStatus.NEW, None)]
+    with context.sessions.begin() as session:
+        assert leads.restore(session, ids, staff_id=context.staff_id) == {ids[2]: ("ignored",
+                                                                                  "Spam")}
+
+
+def test_a_contact_cannot_be_brought_back_onto_an_email_now_taken(context):
+    first = add_contact(context, "Ana", "Silva", "ana@example.com")
+    with context.sessions.begin() as session:
+        set_archived(session, Contact, [first], True, staff_id=context.staff_id)
+    add_contact(context, "Ana", "Other", "ana@example.com")
+    with context.sessions.begin() as session, pytest.raises(UserError, match="Merge the two"):
+        set_archived(session, Contact, [first], False, staff_id=context.staff_id)
 
 
 def test_archived_leads_leave_the_list_and_come_back(context):
@@ -167,7 +189,8 @@ def crowd(context):
               ("Jessica", "Smith", "jess@example.org", "2125550188", "gestational_carrier",
                "referral"),
               ("Jessie", "Smithers", "", "5125550100", "egg_donor", "facebook_instagram"),
-              ("Mary", "O'Brien", "mary@example.net", "", "other", "phone")]
+              ("Mary", "O'Brien", "mary@example.net", "", "other", "phone"),
+              ("Ada", "Lovelace", "", "+44 20 7946 0958", "other", "referral")]
     for first, last, email, phone, kind, source in people:
         add_lead(context, first, last, email, phone, kind, source)
     return lead_listing(context.sessions)
@@ -178,6 +201,8 @@ def crowd(context):
     ("jess", {"Jessica Smith", "Jessie Smithers"}), ("jess smithe", {"Jessie Smithers"}),
     ("(415) 555-0123", {"José Müller"}), ("+1 212 555 0188", {"Jessica Smith"}),
     ("5550100", {"Jessie Smithers"}), ("o'brien", {"Mary O'Brien"}),
+    ("020 7946 0958", {"Ada Lovelace"}), ("+44 20 7946 0958", {"Ada Lovelace"}),
+    ("0958", {"Ada Lovelace"}),
     ("example org", {"Jessica Smith"}), ('"NEAR AND', set()), ("zz", set()),
 ])
 def test_search_finds_names_emails_and_phones_typed_any_way(crowd, typed, expected):
@@ -189,16 +214,17 @@ def test_search_finds_names_emails_and_phones_typed_any_way(crowd, typed, expect
 def test_filters_combine_and_pages_read_from_the_end_match_the_start(crowd, context):
     assert crowd.count(PeopleFilter(applicant_types=("egg_donor",))) == 2
     assert crowd.count(PeopleFilter(applicant_types=("egg_donor",), sources=("website",))) == 1
-    assert crowd.count(PeopleFilter(statuses=("new",))) == 4
+    assert crowd.count(PeopleFilter(statuses=("new",))) == 5
     today = date.today()
-    assert crowd.count(PeopleFilter(date_from=today, date_to=today)) == 4
+    assert crowd.count(PeopleFilter(date_from=today, date_to=today)) == 5
     assert crowd.count(PeopleFilter(date_to=today - timedelta(days=1))) == 0
     for sort in range(len(LEADS.columns)):
-        forward = crowd.page(0, 4, sort, False)
+        forward = crowd.page(0, 5, sort, False)
         # the last two rows, read as "a page past the middle", come back the same
-        assert crowd.page(2, 2, sort, False, total=4) == forward[2:]
-    names = [row[1] for row in crowd.page(0, 4, 0, False)]
-    assert names == ["José Müller", "Mary O'Brien", "Jessica Smith", "Jessie Smithers"]
+        assert crowd.page(3, 2, sort, False, total=5) == forward[3:]
+    names = [row[1] for row in crowd.page(0, 5, 0, False)]
+    assert names == ["Ada Lovelace", "José Müller", "Mary O'Brien", "Jessica Smith",
+                     "Jessie Smithers"]
 
 
 def test_saved_filters_round_trip(context):

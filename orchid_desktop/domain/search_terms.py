@@ -14,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import phonenumbers
+
 _WORD = re.compile(r"[^\W_]+")
 # At most this many words of a query are used: enough for a full name and an address.
 MAX_QUERY_WORDS = 6
@@ -26,14 +28,20 @@ def fold(text: str) -> list[str]:
     return _WORD.findall(stripped.casefold())
 
 
+_PHONE_LIKE = re.compile(r"^[\s\d()+.\-/]+$")
+
+
 def phone_words(e164: str | None) -> list[str]:
-    """The number in full, without its country code, and its last 7 and 4 digits."""
+    """The number in full, its national number (without country code or trunk 0), and
+    its last 7 and 4 digits: whichever way it is typed, one of these begins with it."""
     if not e164:
         return []
     digits = e164.lstrip("+")
     variants = [digits]
-    if e164.startswith("+1") and len(digits) == 11:
-        variants.append(digits[1:])  # NANP national number
+    try:
+        variants.append(phonenumbers.national_significant_number(phonenumbers.parse(e164)))
+    except phonenumbers.NumberParseException:
+        pass
     variants += [digits[-7:], digits[-4:]]
     return list(dict.fromkeys(variants))
 
@@ -49,7 +57,14 @@ def search_text(first_name: str | None, last_name: str | None, email: str | None
 
 
 def query_words(typed: str) -> list[str]:
-    """The words of what was typed, each to be matched as a word prefix."""
+    """The words of what was typed, each to be matched as a word prefix. Something typed
+    like a phone number ("020 7946 0958", "(415) 555-0123") is one word of its digits,
+    without a national trunk 0, so it meets one of ``phone_words``."""
+    if _PHONE_LIKE.match(typed) and sum(ch.isdigit() for ch in typed) >= 3:
+        digits = "".join(ch for ch in typed if ch.isdigit())
+        if not typed.strip().startswith("+") and len(digits) >= 9:
+            digits = digits.lstrip("0") or digits  # a national number's trunk prefix
+        return [digits]
     return list(dict.fromkeys(fold(typed)))[:MAX_QUERY_WORDS]
 
 

@@ -8,7 +8,6 @@ review instead of overwriting.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -16,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from orchid_desktop.db.models import (
     AuditEntry,
@@ -32,7 +30,13 @@ from orchid_desktop.domain.vocab import ApplicantType, EmailDirection, PipelineS
 from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
 from . import audit
-from .people import CleanPerson, DuplicateFound, PersonForm, find_duplicates
+from .people import (
+    CleanPerson,
+    DuplicateFound,
+    PersonForm,
+    find_duplicates,
+    no_silent_overwrite,
+)
 
 
 @dataclass
@@ -129,16 +133,6 @@ def clean_profile(profile: dict[str, str], applicant_type: ApplicantType) -> dic
     if problems:
         raise ValidationError(problems)
     return values
-
-
-@contextmanager
-def no_silent_overwrite(what: str):
-    """Turn the ORM's version check into a plain ConflictError."""
-    try:
-        yield
-    except StaleDataError:
-        raise ConflictError(f"{what} was changed on another workstation while you were "
-                            "editing. Reload to see the changes, then edit again.") from None
 
 
 def save_contact(session: Session, contact_id: int, expected_version: int,

@@ -16,7 +16,13 @@ from orchid_desktop.domain.vocab import LeadStatus, PipelineStage
 from orchid_desktop.errors import ConflictError, UserError
 
 from . import audit
-from .people import CleanPerson, DuplicateFound, PersonForm, find_duplicates
+from .people import (
+    CleanPerson,
+    DuplicateFound,
+    PersonForm,
+    find_duplicates,
+    no_silent_overwrite,
+)
 
 IGNORE_REASONS = ("Spam", "Not qualified", "Duplicate inquiry", "Asked not to be contacted")
 
@@ -78,7 +84,8 @@ def update_lead(session: Session, lead_id: int, expected_version: int, person: C
                             "it. Reload it to see the changes, then edit again.")
     changes = person.apply_to(lead)
     if changes:
-        session.flush()
+        with no_silent_overwrite("This lead"):
+            session.flush()
         audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
                      action="edited", changes=changes)
     return changes
@@ -114,7 +121,8 @@ def promote(session: Session, lead_id: int, *, staff_id: int | None,
             profile={"lead_form": dict(lead.raw_form_data)} if lead.raw_form_data else {},
         )
         session.add(contact)
-        session.flush()
+        with no_silent_overwrite(_name(lead)):
+            session.flush()
         audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
                      action="created", changes={"stage": [None, PipelineStage.PRE_SCREEN.value]},
                      reason=f"promoted from lead #{lead.id}")
@@ -128,15 +136,20 @@ def promote(session: Session, lead_id: int, *, staff_id: int | None,
     old = lead.status.value
     lead.status = LeadStatus.PROMOTED
     lead.contact_id = contact.id
-    session.flush()
+    with no_silent_overwrite("This lead"):
+        session.flush()
     audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
                  action="promoted", changes={"status": [old, LeadStatus.PROMOTED.value],
                                              "contact_id": [None, contact.id]})
     return Promotion(lead.id, contact.id, link_to_contact is not None)
 
 
+# What a status change replaced, lead by lead, so Undo puts back exactly that.
+PreviousStatus = dict[int, tuple[str, str | None]]
+
+
 def ignore(session: Session, lead_ids: Iterable[int], reason: str, *,
-           staff_id: int | None) -> int:
+           staff_id: int | None) -> PreviousStatus:
     reason = reason.strip()
     if not reason:
         raise UserError("Say why these leads are ignored (for example: spam, not qualified).")
@@ -144,32 +157,52 @@ def ignore(session: Session, lead_ids: Iterable[int], reason: str, *,
                        skip=(LeadStatus.PROMOTED, LeadStatus.IGNORED))
 
 
-def restore(session: Session, lead_ids: Iterable[int], *, staff_id: int | None) -> int:
-    """Undo "ignore": back to new."""
+def restore(session: Session, lead_ids: Iterable[int], *,
+            staff_id: int | None) -> PreviousStatus:
+    """Ignored leads back to new."""
     return _set_status(session, lead_ids, LeadStatus.NEW, staff_id=staff_id, reason=None,
                        skip=(LeadStatus.PROMOTED, LeadStatus.NEW, LeadStatus.IN_REVIEW))
 
 
-def mark_in_review(session: Session, lead_ids: Iterable[int], *, staff_id: int | None) -> int:
+def mark_in_review(session: Session, lead_ids: Iterable[int], *,
+                   staff_id: int | None) -> PreviousStatus:
     return _set_status(session, lead_ids, LeadStatus.IN_REVIEW, staff_id=staff_id, reason=None,
                        skip=(LeadStatus.PROMOTED, LeadStatus.IN_REVIEW))
 
 
+def undo_status(session: Session, previous: PreviousStatus, *, staff_id: int | None) -> int:
+    """Put back what ``ignore`` / ``restore`` / ``mark_in_review`` replaced; a lead that
+    has since been promoted is left alone."""
+    count = 0
+    for lead in _many(session, previous):
+        status, reason = previous[lead.id]
+        if lead.status == LeadStatus.PROMOTED or lead.status.value == status:
+            continue
+        audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
+                     action="status_changed", changes={"status": [lead.status.value, status]},
+                     reason="undone")
+        lead.status, lead.ignore_reason = LeadStatus(status), reason
+        count += 1
+    with no_silent_overwrite("One of these leads"):
+        session.flush()
+    return count
+
+
 def _set_status(session: Session, lead_ids: Iterable[int], status: LeadStatus, *,
-                staff_id: int | None, reason: str | None, skip: tuple) -> int:
-    changed = 0
+                staff_id: int | None, reason: str | None, skip: tuple) -> PreviousStatus:
+    previous: PreviousStatus = {}
     for lead in _many(session, lead_ids):
         if lead.status in skip:
             continue
-        old = lead.status.value
+        previous[lead.id] = (lead.status.value, lead.ignore_reason)
         lead.status = status
         lead.ignore_reason = reason if status == LeadStatus.IGNORED else None
         audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
-                     action="status_changed", changes={"status": [old, status.value]},
-                     reason=reason)
-        changed += 1
-    session.flush()
-    return changed
+                     action="status_changed",
+                     changes={"status": [previous[lead.id][0], status.value]}, reason=reason)
+    with no_silent_overwrite("One of these leads"):
+        session.flush()
+    return previous
 
 
 def _many(session: Session, lead_ids: Iterable[int]) -> list[Lead]:

@@ -23,7 +23,8 @@ from orchid_desktop.db.models import (
 from orchid_desktop.errors import UserError
 
 from . import audit
-from .contacts import _as_text, _get, no_silent_overwrite
+from .contacts import _as_text, _get
+from .people import no_silent_overwrite
 
 # Filled in from the merged contact when the surviving one has nothing there.
 FILLABLE = ("first_name", "last_name", "email", "email_normalized", "phone_e164", "state",

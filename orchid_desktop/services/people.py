@@ -3,10 +3,13 @@ finding the same person twice (by normalised email or by phone)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from orchid_desktop.db.models import Contact, Lead
 from orchid_desktop.db.models.base import utcnow
@@ -18,7 +21,7 @@ from orchid_desktop.domain.contact_points import (
 )
 from orchid_desktop.domain.us_states import US_STATES
 from orchid_desktop.domain.vocab import ApplicantType, LeadSource
-from orchid_desktop.errors import UserError, ValidationError
+from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
 from . import audit
 
@@ -151,6 +154,23 @@ def find_duplicates(session: Session, email_normalized: str | None, phone_e164: 
     return found
 
 
+@contextmanager
+def no_silent_overwrite(what: str):
+    """Turn the database's refusals into plain errors: the ORM's version check (someone
+    saved first) and a unique index (someone else holds that email now)."""
+    try:
+        yield
+    except StaleDataError:
+        raise ConflictError(f"{what} was changed on another workstation while you were "
+                            "editing. Reload to see the changes, then edit again.") from None
+    except IntegrityError as exc:
+        if "email" not in str(exc.orig).lower():
+            raise
+        raise UserError(f"{what} could not be saved: another active contact has this email "
+                        "address now (perhaps added on another workstation). Open that "
+                        "contact, or merge the two.") from None
+
+
 def set_archived(session: Session, model: type[Lead] | type[Contact], ids, archived: bool, *,
                  staff_id: int | None) -> list[int]:
     """Archive (hide from the lists, keep everything) or bring back; returns the ids that
@@ -164,11 +184,20 @@ def set_archived(session: Session, model: type[Lead] | type[Contact], ids, archi
                                       .order_by(model.id)):
             if (person.archived_at is None) != archived:
                 continue
+            if model is Contact and not archived and person.email_normalized:
+                # one active contact per address: bringing this one back must not clash
+                taken = find_duplicates(session, person.email_normalized, None, leads=False)
+                if taken:
+                    raise UserError(
+                        f"{person.first_name} {person.last_name} cannot be brought back: "
+                        f"{taken[0].name or 'another contact'} (#{taken[0].id}) has the same "
+                        "email address now. Merge the two instead.")
             person.archived_at = now if archived else None
             audit.record(session, staff_id=staff_id, entity_type=entity, entity_id=person.id,
                          action="archived" if archived else "unarchived")
             changed.append(person.id)
-    session.flush()
+    with no_silent_overwrite("One of these records"):
+        session.flush()
     return changed
 
 

@@ -105,10 +105,8 @@ class LeadsTab(PeopleTab):
             return None
 
     def mark_in_review(self) -> None:
-        ids = self.chosen_ids()
-        count = self.run(lambda s: leads.mark_in_review(s, ids, staff_id=self.context.staff_id))
-        if count is not None:
-            self.after_change(f"{count} lead{'s' if count != 1 else ''} marked in review.")
+        self._change_status(lambda s, ids, staff: leads.mark_in_review(s, ids, staff_id=staff),
+                            "marked in review")
 
     def ignore_selected(self) -> None:
         ids = self.chosen_ids()
@@ -118,19 +116,33 @@ class LeadsTab(PeopleTab):
         reason, ok = QInputDialog.getItem(
             self, "Ignore leads", f"Why ignore {which}? (They stay searchable and can be "
             "restored.)", list(leads.IGNORE_REASONS), 0, True)
-        if not ok:
-            return
-        staff = self.context.staff_id
-        count = self.run(lambda s: leads.ignore(s, ids, reason, staff_id=staff))
-        if count is not None:
-            self.after_change(
-                f"{count} lead{'s' if count != 1 else ''} ignored ({reason.strip()}).",
-                undo=lambda: self._restore(ids))
+        if ok:
+            self._change_status(lambda s, ids, staff: leads.ignore(s, ids, reason,
+                                                                  staff_id=staff),
+                                f"ignored ({reason.strip()})", ids)
 
     def restore_selected(self) -> None:
-        self._restore(self.chosen_ids())
+        self._change_status(lambda s, ids, staff: leads.restore(s, ids, staff_id=staff),
+                            "restored to new")
 
-    def _restore(self, ids: list[int]) -> None:
-        count = self.run(lambda s: leads.restore(s, ids, staff_id=self.context.staff_id))
+    def _change_status(self, change, done: str, ids: list[int] | None = None) -> None:
+        """Run a status change on the selection; Undo puts back exactly what it replaced."""
+        ids = self.chosen_ids() if ids is None else ids
+        if not ids:
+            return
+        staff = self.context.staff_id
+        previous = self.run(lambda s: change(s, ids, staff))
+        if previous is None:
+            return
+        n = len(previous)
+        skipped = len(ids) - n
+        message = f"{n} lead{'s' if n != 1 else ''} {done}."
+        if skipped:
+            message += f" {skipped} left as they were."
+        self.after_change(message, undo=(lambda: self._undo_status(previous)) if n else None)
+
+    def _undo_status(self, previous) -> None:
+        staff = self.context.staff_id
+        count = self.run(lambda s: leads.undo_status(s, previous, staff_id=staff))
         if count is not None:
-            self.after_change(f"{count} lead{'s' if count != 1 else ''} restored to new.")
+            self.after_change(f"Undone: {count} lead{'s' if count != 1 else ''} as before.")
