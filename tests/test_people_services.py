@@ -290,7 +290,7 @@ def test_stage_changes_need_a_reason_or_date_where_it_matters(context):
                               deferred_until=date(2027, 2, 1))
     with context.sessions() as session:
         history = contacts.history(session, contact_id)
-    assert "Stage: pre screen → deferred; Deferred until: — → 2027-02-01" in history[0].text
+    assert "Stage: Pre-screen → Deferred; Deferred until: — → 2027-02-01" in history[0].text
     assert history[0].body == "breastfeeding"
 
 

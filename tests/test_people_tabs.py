@@ -270,7 +270,7 @@ def test_stage_notes_and_documents_from_the_contact_window(qtbot, context, monke
     assert dialog.documents.rowCount() == 0
     history = [dialog.history.item(r, 2).text() for r in range(dialog.history.rowCount())]
     assert any("document removed" in t for t in history)
-    assert any("Stage: pre screen → withdrawn" in t for t in history)
+    assert any("Stage: Pre-screen → Withdrawn" in t for t in history)
 
 
 def test_merging_two_contacts_from_the_tab(window, monkeypatch, context):
@@ -365,3 +365,87 @@ def test_logging_an_email_by_hand(qtbot, context, monkeypatch):
     dialog.log_email()
     assert dialog.emails.item(0, 2).text() == "Received: Travel question"
     assert dialog.tabs.tabText(2) == "Emails (1)"
+
+
+def test_unsaved_edits_survive_notes_and_stage_changes_and_type_switches(qtbot, context,
+                                                                         monkeypatch):
+    contact_id = add_contact(context, "Ana", "Silva", "ana@example.com")
+    with context.sessions() as session:
+        detail = contacts.contact_detail(session, contact_id)
+    from tests.people_helpers import person
+    with context.sessions.begin() as session:
+        contacts.save_contact(session, contact_id, detail.version,
+                              person("Ana", "Silva", email="ana@example.com"),
+                              dict(detail.profile, contraception="pill", ethnicity="Mixed"),
+                              staff_id=context.staff_id)
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(dialog, "ask_unsaved", lambda: "discard")
+    dialog.profile.editor("city").setText("Austin")
+    dialog.note_text.setPlainText("Called.")
+    dialog.add_note()
+    drive(monkeypatch, contact_dialog.StageDialog, lambda d: (
+        d.stage.setCurrentIndex(d.stage.findData(PipelineStage.APPLICATION)), 1)[1])
+    dialog.change_stage()
+    assert dialog.profile.editor("city").text() == "Austin"  # still there
+    # egg donor → carrier → egg donor keeps the donor answers
+    carrier = dialog.person.applicant_type.findData("gestational_carrier")
+    donor = dialog.person.applicant_type.findData("egg_donor")
+    dialog.person.applicant_type.setCurrentIndex(carrier)
+    dialog.person.applicant_type.setCurrentIndex(donor)
+    assert dialog.profile.values()["contraception"] == "pill"
+    assert dialog.save()  # not mistaken for a conflict with our own stage change
+    with context.sessions() as session:
+        saved = session.get(Contact, contact_id)
+        assert (saved.city, saved.stage) == ("Austin", PipelineStage.APPLICATION)
+        assert saved.profile["contraception"] == "pill"
+        assert saved.profile["ethnicity"] == "Mixed"
+
+
+def test_keep_mine_keeps_what_the_other_workstation_changed_elsewhere(qtbot, context,
+                                                                      monkeypatch):
+    contact_id = add_contact(context, "Ana", "Silva", "ana@example.com", "4155550123")
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+    with context.sessions() as session:
+        theirs = contacts.contact_detail(session, contact_id)
+    from tests.people_helpers import person
+    with context.sessions.begin() as session:  # the other workstation changes the phone
+        contacts.save_contact(session, contact_id, theirs.version,
+                              person("Ana", "Silva", "ana@example.com", "5125550142"),
+                              theirs.profile, staff_id=context.staff_id)
+    dialog.profile.editor("city").setText("Austin")
+    asked = []
+    monkeypatch.setattr(dialog, "ask_conflict",
+                        lambda message, clashes: asked.append(clashes) or "keep")
+    assert dialog.save()
+    assert asked == [[]]  # nothing both changed
+    with context.sessions() as session:
+        saved = session.get(Contact, contact_id)
+    assert (saved.phone_e164, saved.city) == ("+15125550142", "Austin")
+
+
+def test_closing_with_unsaved_edits_asks_first(qtbot, context, monkeypatch):
+    contact_id = add_contact(context, "Ana", "Silva", "ana@example.com")
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+    dialog.profile.editor("city").setText("Austin")
+    answers = iter(["cancel", "save"])
+    monkeypatch.setattr(dialog, "ask_unsaved", lambda: next(answers))
+    dialog.close_button.click()
+    assert dialog.result() == 0 and dialog.edits() == {"city": "Austin"}
+    dialog.close_button.click()
+    with context.sessions() as session:
+        assert session.get(Contact, contact_id).city == "Austin"
+
+
+def test_the_contact_shows_the_inquiries_it_came_from(qtbot, context):
+    from orchid_desktop.services import leads as lead_service
+    lead_id = add_lead(context, email="ana@example.com", raw={"ad_name": "Spring donors"})
+    with context.sessions.begin() as session:
+        contact_id = lead_service.promote(session, lead_id, staff_id=context.staff_id).contact_id
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+    assert dialog.tabs.tabText(4) == "Inquiries (1)"
+    row = [dialog.inquiries.item(0, c).text() for c in range(5)]
+    assert row[0] == f"Lead #{lead_id}" and row[3:] == ["ad_name", "Spring donors"]

@@ -103,10 +103,11 @@ def _as_number(value: Any) -> int | float | None:
         return None
 
 
-def _as_yes_no(value: Any) -> bool | None:
+def _as_yes_no(value: Any) -> str | None:
     if isinstance(value, bool):
-        return value
-    return {"yes": True, "no": False}.get(str(value).strip().lower())
+        return "yes" if value else "no"
+    answer = str(value).strip().lower()
+    return answer if answer in ("yes", "no") else None
 
 
 def _as_choice(value: Any) -> str | None:
@@ -150,7 +151,8 @@ class Answers:
         return self._read(key, _as_number, required)
 
     def yes(self, key: str, required: bool = True) -> bool | None:
-        return self._read(key, _as_yes_no, required)
+        answer = self._read(key, _as_yes_no, required)
+        return None if answer is None else answer == "yes"
 
     def choice(self, key: str, required: bool = True) -> str | None:
         return self._read(key, _as_choice, required)

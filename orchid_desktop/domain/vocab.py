@@ -88,6 +88,17 @@ class PipelineStage(StrEnum):
     def is_side_state(self) -> bool:
         return self in SIDE_STATES
 
+    @property
+    def label(self) -> str:
+        return _STAGE_LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+
+
+_STAGE_LABELS = {
+    "pre_screen": "Pre-screen",
+    "intake": "Intake / review",
+    "records": "Records and checks",
+}
+
 
 SIDE_STATES = frozenset(
     {PipelineStage.DEFERRED, PipelineStage.WITHDRAWN, PipelineStage.UNRESPONSIVE,

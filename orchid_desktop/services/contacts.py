@@ -244,6 +244,22 @@ def log_email(session: Session, contact_id: int, *, direction: EmailDirection, s
 
 
 @dataclass(frozen=True)
+class Inquiry:
+    lead_id: int
+    received_at: datetime
+    source: str
+    form: dict[str, Any]
+
+
+def inquiries(session: Session, contact_id: int) -> list[Inquiry]:
+    """The leads this person came from (repeat inquiries included), with their forms."""
+    rows = session.scalars(select(Lead).where(Lead.contact_id.in_(
+        merged_ids(session, contact_id))).order_by(Lead.received_at.desc()))
+    return [Inquiry(lead.id, lead.received_at, lead.source.label, dict(lead.raw_form_data or {}))
+            for lead in rows]
+
+
+@dataclass(frozen=True)
 class TimelineItem:
     at: datetime
     who: str
@@ -317,7 +333,8 @@ def describe_entry(entry: AuditEntry) -> str:
         label = BY_KEY[key].label if key in BY_KEY else key.replace("_", " ").capitalize()
         if isinstance(value, list) and len(value) == 2:
             old, new = ("—" if v in (None, "") else
-                        str(v).replace("_", " ") if key in ("stage", "status") else v
+                        PipelineStage(v).label if key == "stage" else
+                        str(v).replace("_", " ") if key == "status" else v
                         for v in value)
             parts.append(f"{label}: {old} → {new}")
         else:

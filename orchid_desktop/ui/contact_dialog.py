@@ -35,14 +35,27 @@ from PySide6.QtWidgets import (
 
 from orchid_desktop.app import AppContext
 from orchid_desktop.domain.application_fields import BY_KEY
+from orchid_desktop.domain.contact_points import display_phone
 from orchid_desktop.domain.vocab import ApplicantType, EmailDirection, PipelineStage
 from orchid_desktop.errors import ConflictError, UserError
 from orchid_desktop.services import contacts, documents
-from orchid_desktop.services.people import DuplicateFound, clean_person, phone_region
+from orchid_desktop.services.people import (
+    DuplicateFound,
+    PersonForm,
+    clean_person,
+    phone_region,
+)
 
-from .filter_bar import status_label
+from .filter_bar import stage_label
 from .person_form import DuplicateChoice, PersonFields, ask_about_duplicate, plain
 from .profile_form import ProfileForm
+
+IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone", "applicant_type", "source",
+                   "state")
+
+
+def _label(key: str) -> str:
+    return BY_KEY[key].label if key in BY_KEY else key.replace("_", " ").capitalize()
 
 
 def _table(headers: list[str], stretch: int) -> QTableWidget:
@@ -100,6 +113,8 @@ class ContactDialog(QDialog):
         self.tabs.addTab(self._notes_page(), "Notes")
         self.tabs.addTab(self._emails_page(), "Emails")
         self.tabs.addTab(self._documents_page(), "Documents")
+        self.inquiries = _table(["Lead", "Received", "Source", "Form field", "Value"], 4)
+        self.tabs.addTab(self.inquiries, "Inquiries")
         self.history = _table(["When", "Who", "What", "Why"], 2)
         self.tabs.addTab(self.history, "History")
 
@@ -108,6 +123,7 @@ class ContactDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.tabs, 1)
@@ -166,36 +182,67 @@ class ContactDialog(QDialog):
 
     # -- loading ------------------------------------------------------------------------
     def load(self) -> None:
+        """Show the saved contact, discarding any edits in the form."""
         with self.context.sessions() as session:
             self.detail = contacts.contact_detail(session, self.contact_id)
+        self.person.applicant_type.blockSignals(True)
+        self.person.set_form(self.detail.form)
+        self.person.applicant_type.blockSignals(False)
+        self.profile.build(self.detail.applicant_type, self.detail.profile)
+        self._show_header()
+        self.load_tables()
+
+    def load_tables(self) -> None:
+        """Notes, emails, documents, inquiries and history: the form is left as it is."""
+        with self.context.sessions() as session:
             note_rows = contacts.notes(session, self.contact_id)
             email_rows = contacts.emails(session, self.contact_id)
             self._documents = documents.documents(session, self.contact_id)
+            inquiry_rows = contacts.inquiries(session, self.contact_id)
             history_rows = contacts.history(session, self.contact_id)
-        d = self.detail
-        name = f"{d.form.first_name} {d.form.last_name}".strip() or "(no name)"
-        self.setWindowTitle(f"Contact — {name}")
-        self.title.setText(f"<b>{name}</b> · {d.applicant_type.label} · contact #{d.id}")
-        stage = status_label(d.stage.value)
-        if d.deferred_until:
-            stage += f" until {d.deferred_until:%b %d, %Y}"
-        self.stage_label.setText(f"Stage: <b>{stage}</b>")
-        self.person.applicant_type.blockSignals(True)
-        self.person.set_form(d.form)
-        self.person.applicant_type.blockSignals(False)
-        self.profile._editors.clear()
-        self.profile.build(d.applicant_type, d.profile)
         _fill(self.notes, [(n.at, n.who, n.text) for n in note_rows])
         _fill(self.emails, [(e.at, e.who, e.text, e.body) for e in email_rows])
         _fill(self.documents, [(doc.file_name, f"{doc.size_bytes / 1024:,.0f} KB",
                                 doc.uploaded_at, doc.uploaded_by) for doc in self._documents])
+        _fill(self.inquiries, [
+            (f"Lead #{i.lead_id}" if n == 0 else "", i.received_at if n == 0 else "",
+             i.source if n == 0 else "", key, value)
+            for i in inquiry_rows
+            for n, (key, value) in enumerate(list(i.form.items()) or [("—", "entered by hand")])])
         _fill(self.history, [(h.at, h.who, h.text, h.body) for h in history_rows])
         self.tabs.setTabText(1, f"Notes ({len(note_rows)})")
         self.tabs.setTabText(2, f"Emails ({len(email_rows)})")
         self.tabs.setTabText(3, f"Documents ({len(self._documents)})")
+        self.tabs.setTabText(4, f"Inquiries ({len(inquiry_rows)})")
+
+    def _show_header(self) -> None:
+        d = self.detail
+        name = f"{d.form.first_name} {d.form.last_name}".strip() or "(no name)"
+        self.setWindowTitle(f"Contact — {name}")
+        self.title.setText(f"<b>{name}</b> · {d.applicant_type.label} · contact #{d.id}")
+        stage = stage_label(d.stage)
+        if d.deferred_until:
+            stage += f" until {d.deferred_until:%b %d, %Y}"
+        self.stage_label.setText(f"Stage: <b>{stage}</b>")
 
     def _type_changed(self) -> None:
-        self.profile.build(ApplicantType(self.person.applicant_type.currentData()), {})
+        self.profile.build(ApplicantType(self.person.applicant_type.currentData()),
+                           self.profile.values())
+
+    # -- what the user changed ------------------------------------------------------------
+    def _identity(self, form: PersonForm) -> dict[str, str]:
+        values = {key: (getattr(form, key) or "").strip() for key in IDENTITY_FIELDS}
+        # the form shows a stored phone in national format: compare like with like
+        values["phone"] = display_phone(values["phone"]) if values["phone"].startswith("+") \
+            else values["phone"]
+        return values
+
+    def edits(self) -> dict[str, str]:
+        """Every field the user changed since the contact was loaded: name → new text."""
+        mine = {**self._identity(self.person.form()), **self.profile.values()}
+        saved = {**self._identity(self.detail.form), **self.detail.profile}
+        return {key: value for key, value in mine.items()
+                if value.strip() != (saved.get(key) or "").strip()}
 
     # -- saving -------------------------------------------------------------------------
     def save(self) -> bool:
@@ -224,28 +271,47 @@ class ContactDialog(QDialog):
         return True
 
     def _resolve_conflict(self, message: str) -> bool:
+        """Someone saved first. Their version plus this user's edits is what "Keep mine"
+        saves, so fields the user did not touch keep the other workstation's values."""
+        mine = self.edits()
+        original = {**self._identity(self.detail.form), **self.detail.profile}
         with self.context.sessions() as session:
             theirs = contacts.contact_detail(session, self.contact_id)
-        choice = self.ask_conflict(message, self._differences(theirs))
+        now = {**self._identity(theirs.form), **theirs.profile}
+        clashes = [(_label(key), now.get(key, ""), value) for key, value in mine.items()
+                   if (now.get(key) or "").strip() != (original.get(key) or "").strip()]
+        choice = self.ask_conflict(message, clashes)
         if choice == "reload":
             self.load()
         elif choice == "keep":
-            self.detail.version = theirs.version  # the user has seen theirs: save over it
+            self.detail = theirs
+            merged = {**self._identity(theirs.form), **{k: v for k, v in mine.items()
+                                                        if k in IDENTITY_FIELDS}}
+            self.person.applicant_type.blockSignals(True)
+            self.person.set_form(PersonForm(**merged))
+            self.person.applicant_type.blockSignals(False)
+            profile = {**theirs.profile, **{k: v for k, v in mine.items()
+                                            if k not in IDENTITY_FIELDS}}
+            self.profile.build(ApplicantType(merged["applicant_type"]), profile)
             return self.save()
         return False
 
     def ask_conflict(self, message: str, differences: list[tuple[str, str, str]]) -> str:
-        """"reload" (take theirs), "keep" (save mine over theirs) or "cancel"."""
+        """"reload" (take theirs), "keep" (theirs plus my edits) or "cancel"."""
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Changed on another workstation")
         box.setText(message)
         if differences:
-            box.setDetailedText("Field: saved now → yours\n" + "\n".join(
-                f"{label}: {saved or '—'} → {mine or '—'}"
+            box.setDetailedText("Both of you changed:\n" + "\n".join(
+                f"{label}: theirs {saved or '—'} · yours {mine or '—'}"
                 for label, saved, mine in differences))
-            box.setInformativeText("Show Details lists each difference. Keep mine saves your "
-                                   "version over theirs; Reload theirs discards yours.")
+            box.setInformativeText("Show Details lists the fields you both changed. Keep mine "
+                                   "saves your changes on top of theirs; Reload theirs "
+                                   "discards yours.")
+        else:
+            box.setInformativeText("Your changes are to other fields than theirs: Keep mine "
+                                   "saves both.")
         reload_button = box.addButton("Reload theirs", QMessageBox.ButtonRole.AcceptRole)
         keep_button = box.addButton("Keep mine", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -255,20 +321,29 @@ class ContactDialog(QDialog):
             return "reload"
         return "keep" if clicked is keep_button else "cancel"
 
-    def _differences(self, theirs: contacts.ContactDetail) -> list[tuple[str, str, str]]:
-        mine_form, out = self.person.form(), []
-        for key in ("first_name", "last_name", "email", "applicant_type", "source", "state"):
-            saved, mine = getattr(theirs.form, key), getattr(mine_form, key)
-            if (saved or "") != (mine or ""):
-                out.append((key.replace("_", " ").capitalize(), saved, mine))
-        for key, mine in self.profile.values().items():
-            saved = theirs.profile.get(key, "")
-            if saved.strip() != mine.strip():
-                out.append((BY_KEY[key].label, saved, mine))
-        return out
+    def reject(self) -> None:
+        """Closing with unsaved edits asks first."""
+        if self.merge_with is None and self.edits():
+            answer = self.ask_unsaved()
+            if answer == "save" and not self.save():
+                return
+            if answer == "cancel":
+                return
+        super().reject()
+
+    def ask_unsaved(self) -> str:
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "Save your changes to this contact before closing?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
 
     # -- actions ------------------------------------------------------------------------
-    def _run(self, work) -> bool:
+    def _run(self, work, *, touches_contact: bool = False) -> bool:
+        """Run an action (note, email, document, stage) without losing unsaved edits in
+        the form. A stage change bumps the contact's version: adopt it when nothing else
+        changed, so the user's next Save is not taken for a conflict with themselves."""
         try:
             with self.context.sessions.begin() as session:
                 work(session)
@@ -276,7 +351,13 @@ class ContactDialog(QDialog):
             QMessageBox.warning(self, self.windowTitle(), plain(error))
             return False
         self.changed = True
-        self.load()
+        if touches_contact:
+            with self.context.sessions() as session:
+                fresh = contacts.contact_detail(session, self.contact_id)
+            if (fresh.form, fresh.profile) == (self.detail.form, self.detail.profile):
+                self.detail = fresh
+                self._show_header()
+        self.load_tables()
         return True
 
     def change_stage(self) -> None:
@@ -285,7 +366,7 @@ class ContactDialog(QDialog):
             stage, reason, until = dialog.values()
             self._run(lambda s: contacts.change_stage(
                 s, self.contact_id, stage, staff_id=self.context.staff_id, reason=reason,
-                deferred_until=until))
+                deferred_until=until), touches_contact=True)
 
     def add_note(self) -> None:
         body = self.note_text.toPlainText()
@@ -353,7 +434,7 @@ class StageDialog(QDialog):
         self.setWindowTitle("Change stage")
         self.stage = QComboBox()
         for stage in PipelineStage:
-            label = status_label(stage.value) + (" (side state)" if stage.is_side_state else "")
+            label = stage_label(stage) + (" (side state)" if stage.is_side_state else "")
             self.stage.addItem(label, stage)
         self.stage.setCurrentIndex(self.stage.findData(current))
         self.reason = QLineEdit(placeholderText="Why (needed for Disqualified)")

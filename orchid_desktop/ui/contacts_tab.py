@@ -18,7 +18,6 @@ from orchid_desktop.errors import UserError
 from orchid_desktop.services import contacts, merge
 
 from .contact_dialog import ContactDialog
-from .filter_bar import status_label
 from .lead_dialog import LeadDialog
 from .people_tab import PeopleTab
 
@@ -98,7 +97,7 @@ class MergeDialog(QDialog):
     ROWS = (("Name", lambda d: f"{d.form.first_name} {d.form.last_name}"),
             ("Email", lambda d: d.form.email), ("Phone", lambda d: d.form.phone),
             ("Type", lambda d: d.applicant_type.label),
-            ("Stage", lambda d: status_label(d.stage.value)),
+            ("Stage", lambda d: d.stage.label),
             ("Date of birth", lambda d: d.profile.get("date_of_birth", "")),
             ("Added", lambda d: d.created_at.astimezone().strftime("%Y-%m-%d")))
 

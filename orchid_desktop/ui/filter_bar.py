@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from orchid_desktop.domain.vocab import ApplicantType, LeadSource
+from orchid_desktop.domain.vocab import ApplicantType, LeadSource, PipelineStage
 from orchid_desktop.services.people_query import PeopleFilter, PeopleKind
 
 SEARCH_PAUSE_MS = 250
@@ -32,7 +32,14 @@ MIN_SEARCH_CHARS = 2
 
 
 def status_label(value: str) -> str:
+    """A lead status or a pipeline stage as staff read it."""
+    if value in PipelineStage._value2member_map_:
+        return PipelineStage(value).label
     return value.replace("_", " ").capitalize()
+
+
+def stage_label(stage: str) -> str:
+    return PipelineStage(stage).label
 
 
 class ChoiceButton(QToolButton):

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 )
 
 from orchid_desktop.domain.contact_points import display_phone
-from orchid_desktop.domain.vocab import ApplicantType, LeadSource
+from orchid_desktop.domain.vocab import ApplicantType, LeadSource, PipelineStage
 from orchid_desktop.services.listing import Listing
 from orchid_desktop.services.people_query import PeopleFilter
 
@@ -42,7 +42,9 @@ def display(key: str, value: Any) -> str:
         return LeadSource(value).label
     if key == "phone":
         return display_phone(value)
-    if key in ("status", "stage"):
+    if key == "stage":
+        return PipelineStage(value).label
+    if key == "status":
         return str(value).replace("_", " ").capitalize()
     return str(value).strip()
 

@@ -38,8 +38,10 @@ class ProfileForm(QWidget):
         self.applicant_type: ApplicantType | None = None
 
     def build(self, applicant_type: ApplicantType, values: dict[str, str]) -> None:
-        """(Re)build for the type, keeping what was typed in fields both types share."""
-        kept = {**self.values(), **values} if self._editors else dict(values)
+        """(Re)build for the type with ``values`` (every field's text, whatever the type:
+        switching egg donor → carrier → egg donor must not lose the donor answers)."""
+        self._known = dict(values)
+        kept = self._known
         while self._layout.count():
             item = self._layout.takeAt(0)
             if item.widget() and item.widget() is not self.computed:
@@ -78,7 +80,9 @@ class ProfileForm(QWidget):
         return line
 
     def values(self) -> dict[str, str]:
-        out = {}
+        """Every field's text: what the editors show, and what the other type's fields
+        held when the form was built."""
+        out = dict(getattr(self, "_known", {}))
         for key, editor in self._editors.items():
             if isinstance(editor, QComboBox):
                 out[key] = editor.currentData() or ""
