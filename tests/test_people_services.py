@@ -421,3 +421,27 @@ def test_search_and_filters_on_postgresql(pg_context):
     assert listing.count(PeopleFilter(search="jess smi",
                                       applicant_types=("gestational_carrier",))) == 1
     assert listing.count(PeopleFilter(search="zz")) == 0
+
+
+def test_merge_history_reads_as_old_and_new_and_archived_contacts_are_refused(context):
+    keep = add_contact(context, "Ana", "Silva", email="ana@example.com")
+    gone = add_contact(context, "Ana", "Silva", email="", phone="4155550123")
+    with context.sessions.begin() as session:
+        merge.merge_contacts(session, keep, gone, staff_id=context.staff_id)
+    with context.sessions() as session:
+        texts = [(item.text, item.body) for item in contacts.history(session, keep)]
+    assert any("Phone: — → +14155550123" in text and "moved" in body
+               for text, body in texts)
+    third = add_contact(context, "Ana", "Other", email="other@example.com")
+    fourth = add_contact(context, "Ana", "Fourth", email="fourth@example.com")
+    with context.sessions.begin() as session:
+        set_archived(session, Contact, [third], True, staff_id=context.staff_id)
+    with context.sessions.begin() as session, pytest.raises(UserError, match="unarchive"):
+        merge.merge_contacts(session, fourth, third, staff_id=context.staff_id)
+
+
+def test_a_new_contact_matching_a_lead_is_reported(context):
+    add_lead(context, "Ana", "Silva", email="ana@example.com")
+    with pytest.raises(DuplicateFound) as caught:
+        add_contact(context, "Ana", "Silva", email="ana@example.com")
+    assert caught.value.matches[0].kind == "lead"

@@ -449,3 +449,37 @@ def test_the_contact_shows_the_inquiries_it_came_from(qtbot, context):
     assert dialog.tabs.tabText(4) == "Inquiries (1)"
     row = [dialog.inquiries.item(0, c).text() for c in range(5)]
     assert row[0] == f"Lead #{lead_id}" and row[3:] == ["ad_name", "Spring donors"]
+
+
+def test_a_lead_conflict_can_keep_mine(qtbot, context, monkeypatch):
+    from orchid_desktop.services import leads as lead_service
+    from tests.people_helpers import person
+    lead_id = add_lead(context, "Luz", "Rivera", "luz@example.com")
+    dialog = LeadDialog(context, lead_id)
+    qtbot.addWidget(dialog)
+    with context.sessions.begin() as session:  # another workstation
+        lead_service.update_lead(session, lead_id, 1, person("Luz", "R.", "luz@example.com"),
+                                 staff_id=context.staff_id)
+    dialog.fields.first_name.setText("Lucía")
+    monkeypatch.setattr(dialog, "ask_conflict", lambda message: "keep")
+    dialog.save()
+    assert dialog.saved_id == lead_id
+    with context.sessions() as session:
+        assert session.get(Lead, lead_id).first_name == "Lucía"
+
+
+def test_a_selection_made_before_the_list_changed_is_not_acted_on(window, context,
+                                                                   monkeypatch):
+    for i in range(3):
+        add_lead(context, f"P{i}", "Doe", f"p{i}@example.com")
+    tab = window.leads_tab
+    tab.refresh()
+    select_rows(tab, [0, 1])
+    add_lead(context, "New", "Arrival", "new@example.com")  # another workstation
+    errors = []
+    monkeypatch.setattr(tab, "show_error", errors.append)
+    tab.archive_action.trigger()
+    assert "The list changed while you were selecting" in errors[0]
+    assert tab.model.total_rows() == 4
+    with context.sessions() as session:
+        assert session.query(Lead).filter(Lead.archived_at.is_not(None)).count() == 0

@@ -30,6 +30,7 @@ PASS, DQ, FLAG, DEFER, NEEDS_DATA = (ScreeningOutcome.PASS, ScreeningOutcome.DQ,
 # the overall outcome is the most severe one: DQ > DEFER > NEEDS_DATA > FLAG > PASS
 SEVERITY = {PASS: 0, FLAG: 1, NEEDS_DATA: 2, DEFER: 3, DQ: 4}
 DAYS_PER_CYCLE = 28
+NOT_GOING_AHEAD = "we aren't able to go ahead with your application"
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,9 @@ def fmt(number: float) -> str:
 
 
 def lower_label(label: str) -> str:
-    """A label inside a sentence: "Permanent resident" → "permanent resident", "US" kept."""
-    return " ".join(w if w.isupper() else w.lower() for w in label.split())
+    """A label inside a sentence: "Permanent resident" → "permanent resident"; words with
+    capitals after the first letter ("US", "IUD") are kept."""
+    return " ".join(w.lower() if w[1:] == w[1:].lower() else w for w in label.split())
 
 
 def when_yes(answers: Answers, checks: Iterable[tuple[str, Finding]]) -> Iterator[Finding]:
@@ -223,8 +225,7 @@ def _age(s: dict[str, Any], a: Answers, kind: ApplicantType) -> Iterator[Finding
         yield Finding(DQ, "AGE_UNDER_MIN", f"{between}; you can apply from "
                       f"{add_months(dob, 12 * lo).isoformat()}.")
     elif age > hi:
-        yield Finding(DQ, "AGE_OVER_MAX", f"{between}, so we aren't able to go ahead with "
-                      "your application.")
+        yield Finding(DQ, "AGE_OVER_MAX", f"{between}, so {NOT_GOING_AHEAD}.")
     elif age >= s["flag_from"]:
         yield Finding(FLAG, "AGE_FLAG", "We look personally at every application from age "
                       f"{s['flag_from']} up, so a coordinator will go over yours with you.")
@@ -262,33 +263,33 @@ def _drugs(s, a, kind):
     years = s["injected_lookback_years"]
     yield from when_yes(a, [("drugs", Finding(
         DQ, "DRUGS_RECREATIONAL", "Our clinics can't accept donors who use THC or other "
-        "recreational drugs, so we aren't able to go ahead with your application."))])
+        f"recreational drugs, so {NOT_GOING_AHEAD}."))])
     if recent(a, "injected_drugs", "injected_drugs_last_date", 12 * years):
         yield Finding(DQ, "DRUGS_INJECTED", "Because you told us about injecting drugs in the "
-                      f"last {years} years, we aren't able to go ahead with your application.")
+                      f"last {years} years, {NOT_GOING_AHEAD}.")
 
 
 def _contraception(s, a, kind):
     method = a.choice("contraception")
     if method is None:
         return
-    name = label_of("contraception", method)
+    yours = f"your birth control ({label_of('contraception', method)})"
     if method in s["flag_methods"]:
-        yield Finding(FLAG, "CONTRACEPTION_FLAG", "A coordinator will talk with you about "
-                      f"your birth control ({name}) before we go further.")
+        yield Finding(FLAG, "CONTRACEPTION_FLAG", f"A coordinator will talk with you about "
+                      f"{yours} before we go further.")
     if method not in s["defer_methods"]:
         return
     cycles = s["regular_cycles_after_stopping"]
     stopped = a.date("contraception_stopped_on", required=False)
     if stopped is None:
         yield Finding(FLAG, "CONTRACEPTION_NOT_STOPPED", f"A coordinator will talk with you "
-                      f"about {name}, since donors stop it and then wait about {cycles} "
+                      f"about {yours}, since donors stop it and then wait about {cycles} "
                       "regular cycles before starting.")
         return
     eligible = stopped + timedelta(days=cycles * DAYS_PER_CYCLE)
     if a.today < eligible:
-        yield Finding(DEFER, "CONTRACEPTION_DEFER", f"After {name} we ask donors to wait for "
-                      f"about {cycles} regular cycles, so you can apply from "
+        yield Finding(DEFER, "CONTRACEPTION_DEFER", f"After stopping {yours} we ask donors to "
+                      f"wait about {cycles} regular cycles, so you can apply from "
                       f"{eligible.isoformat()}.", eligible)
 
 

@@ -9,6 +9,7 @@ from .screening_rules import (
     DEFER,
     DQ,
     FLAG,
+    NOT_GOING_AHEAD,
     SHARED_CHECKS,
     Check,
     Finding,
@@ -20,7 +21,6 @@ from .screening_rules import (
 )
 from .us_states import US_STATES
 
-NOT_GOING_AHEAD = "we aren't able to go ahead with your application"
 PREGNANCY_REVIEW = "a coordinator will go over your pregnancy history with you"
 
 
@@ -80,11 +80,13 @@ def _assistance(s, a, kind):
         return
     name = label_of("government_assistance", program)
     if program in s["dq_programs"]:
-        yield Finding(DQ, "ASSISTANCE_DQ", f"Our guidelines ask that carriers not be receiving "
-                      f"{name} during a journey, so {NOT_GOING_AHEAD} right now.")
+        yield Finding(DQ, "ASSISTANCE_DQ", "Our guidelines ask that carriers not be receiving "
+                      f"this kind of government assistance ({name}) during a journey, so "
+                      f"{NOT_GOING_AHEAD} right now.")
     elif program in s["flag_programs"]:
-        yield Finding(FLAG, "ASSISTANCE_FLAG", f"A coordinator will talk with you about {name}, "
-                      "since it can affect how a journey is set up.")
+        yield Finding(FLAG, "ASSISTANCE_FLAG", "A coordinator will talk with you about the "
+                      f"government assistance you receive ({name}), since it can affect how a "
+                      "journey is set up.")
 
 
 def _state(s, a, kind):

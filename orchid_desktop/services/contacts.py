@@ -325,12 +325,19 @@ def history(session: Session, contact_id: int) -> list[TimelineItem]:
     return items
 
 
+CHANGE_LABELS = {"phone_e164": "Phone", "applicant_type": "Applying as",
+                 "contact_id": "Contact", "lead_id": "Lead"}
+
+
 def describe_entry(entry: AuditEntry) -> str:
     subject = f"{entry.entity_type.capitalize()} #{entry.entity_id}"
     action = entry.action.replace("_", " ")
     parts = []
     for key, value in (entry.changes or {}).items():
-        label = BY_KEY[key].label if key in BY_KEY else key.replace("_", " ").capitalize()
+        if key == "email_normalized":  # the email's own line says it
+            continue
+        label = BY_KEY[key].label if key in BY_KEY else \
+            CHANGE_LABELS.get(key, key.replace("_", " ").capitalize())
         if isinstance(value, list) and len(value) == 2:
             old, new = ("—" if v in (None, "") else
                         PipelineStage(v).label if key == "stage" else
@@ -345,10 +352,10 @@ def describe_entry(entry: AuditEntry) -> str:
 def create_contact(session: Session, person: CleanPerson, *, staff_id: int | None,
                    allow_duplicate: bool = False) -> Contact:
     """A contact entered directly (a referral on the phone). Someone already a contact
-    with the same email can never be added twice (merge instead); a shared phone can be,
-    when the user says these are different people."""
-    matches = find_duplicates(session, person.email_normalized, person.phone_e164, leads=False)
-    same_email = [m for m in matches if m.matched_on == "email"]
+    with the same email can never be added twice (merge instead); a matching lead or a
+    shared phone can be, when the user says so (the lead may be promoted instead)."""
+    matches = find_duplicates(session, person.email_normalized, person.phone_e164)
+    same_email = [m for m in matches if m.matched_on == "email" and m.kind == "contact"]
     if same_email or (matches and not allow_duplicate):
         raise DuplicateFound(same_email or matches)
     contact = Contact(stage=PipelineStage.PRE_SCREEN, created_by_id=staff_id, profile={})

@@ -37,7 +37,7 @@ FILLABLE = ("first_name", "last_name", "email", "email_normalized", "phone_e164"
 class MergeResult:
     kept_id: int
     merged_id: int
-    filled: tuple[str, ...]
+    filled: tuple[str, ...]  # the fields taken from the merged contact
     moved: dict[str, int]
 
 
@@ -46,6 +46,8 @@ def merge_contacts(session: Session, keep_id: int, merge_id: int, *,
     if keep_id == merge_id:
         raise UserError("Choose two different contacts to merge.")
     keep, gone = _get(session, keep_id), _get(session, merge_id)
+    if keep.archived_at is not None or gone.archived_at is not None:
+        raise UserError("Archived contacts cannot be merged; unarchive them first.")
     if keep.applicant_type != gone.applicant_type:
         raise UserError("These contacts applied as different types (egg donor / gestational "
                         "carrier); change one of them first if they are the same person.")
@@ -54,16 +56,16 @@ def merge_contacts(session: Session, keep_id: int, merge_id: int, *,
     gone.merged_into_id = keep.id
     with no_silent_overwrite("One of these contacts"):
         session.flush()
-    filled = []
+    filled: dict[str, list] = {}
     for key in FILLABLE:
         if _as_text(getattr(keep, key)) == "" and _as_text(getattr(gone, key)) != "":
             setattr(keep, key, getattr(gone, key))
-            filled.append(key)
+            filled[key] = [None, _as_text(getattr(gone, key))]
     profile = dict(keep.profile or {})
     for key, value in (gone.profile or {}).items():
         if profile.get(key) in (None, "", {}):
             profile[key] = value
-            filled.append(key)
+            filled[key] = [None, value if isinstance(value, str | int | float) else "…"]
     keep.profile = profile
     moved = {}
     for label, model in (("notes", ContactNote), ("emails", ContactEmail),
@@ -81,10 +83,10 @@ def merge_contacts(session: Session, keep_id: int, merge_id: int, *,
             tag.contact_id = keep.id
     with no_silent_overwrite("One of these contacts"):
         session.flush()
-    details = {"merged_contact_id": gone.id, "filled": filled, "moved": moved}
+    moved_text = ", ".join(f"{n} {label}" for label, n in moved.items() if n) or "nothing"
     audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=keep.id,
-                 action="merged", changes=details,
-                 reason=f"contact #{gone.id} merged into this one")
+                 action="merged", changes=filled,
+                 reason=f"contact #{gone.id} merged into this one (moved {moved_text})")
     audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=gone.id,
                  action="merged_into", changes={"merged_into_id": [None, keep.id]})
     return MergeResult(keep.id, gone.id, tuple(filled), moved)

@@ -24,6 +24,7 @@ from .people_tab import PeopleTab
 
 class ContactsTab(PeopleTab):
     noun, plural = "contact", "contacts"
+    open_lead = None  # set by the window: opens a lead by id
 
     def build_actions(self) -> None:
         bar = self.toolbar
@@ -62,8 +63,12 @@ class ContactsTab(PeopleTab):
         if dialog.saved_id is not None:
             self.after_change()
             self.open_person(dialog.saved_id)
-        elif dialog.open_instead and dialog.open_instead[0] == "contact":
-            self.open_person(dialog.open_instead[1])
+        elif dialog.open_instead:
+            kind, person_id = dialog.open_instead
+            if kind == "contact":
+                self.open_person(person_id)
+            elif self.open_lead:
+                self.open_lead(person_id)
 
     def merge_selected(self) -> None:
         ids = self.chosen_ids()

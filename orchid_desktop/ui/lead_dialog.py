@@ -92,6 +92,21 @@ class LeadDialog(QDialog):
             self.raw.setItem(0, 0, QTableWidgetItem("(entered by hand: no form data)"))
         self.raw.resizeColumnToContents(0)
 
+    def ask_conflict(self, message: str) -> str:
+        """"reload" (theirs), "keep" (save this form over theirs) or "cancel"."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Changed on another workstation", message,
+                          parent=self)
+        box.setInformativeText("A lead has only the few fields above: Keep mine saves this "
+                               "form as it is; Reload theirs discards your edits.")
+        reload_button = box.addButton("Reload theirs", QMessageBox.ButtonRole.AcceptRole)
+        keep_button = box.addButton("Keep mine", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is reload_button:
+            return "reload"
+        return "keep" if clicked is keep_button else "cancel"
+
     def save(self, *, allow_duplicate: bool = False) -> None:
         staff = self.context.staff_id
         try:
@@ -110,7 +125,7 @@ class LeadDialog(QDialog):
         except DuplicateFound as found:
             # a contact's email is theirs alone: only a shared phone may be added anyway
             same_contact_email = self.as_contact and any(
-                m.matched_on == "email" for m in found.matches)
+                m.matched_on == "email" and m.kind == "contact" for m in found.matches)
             choice, match = ask_about_duplicate(self, found.matches,
                                                 can_add_anyway=not same_contact_email)
             if choice == DuplicateChoice.ADD_ANYWAY:
@@ -120,12 +135,13 @@ class LeadDialog(QDialog):
                 self.reject()
             return
         except ConflictError as conflict:
-            answer = QMessageBox.question(
-                self, "Changed elsewhere", f"{conflict}\n\nReload the lead now? Your edits "
-                "in this window will be replaced by the saved version.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-            if answer == QMessageBox.StandardButton.Yes:
+            choice = self.ask_conflict(str(conflict))
+            if choice == "reload":
                 self.load()
+            elif choice == "keep":
+                with self.context.sessions() as session:
+                    self.version = leads.lead_detail(session, self.lead_id).version
+                self.save()
             return
         except UserError as error:
             QMessageBox.warning(self, self.windowTitle(), plain(error))

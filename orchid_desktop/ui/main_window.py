@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
             "are kept here.", [("New contact…", lambda: self.contacts_tab.new_contact()),
                                demo]))
         self.leads_tab.open_contact = self.contacts_tab.open_person
+        self.contacts_tab.open_lead = self.leads_tab.open_person
         self.leads_tab.people_changed.connect(self.contacts_tab.refresh)
         self.contacts_tab.people_changed.connect(self.leads_tab.refresh)
         self.screening_tab = EmptyState(

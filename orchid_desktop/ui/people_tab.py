@@ -220,6 +220,13 @@ class PeopleTab(QStackedWidget):
         if selected > MAX_ACTION_ROWS:
             raise UserError(f"{selected:,} rows are selected; act on at most "
                             f"{MAX_ACTION_ROWS:,} at a time (narrow the list with a filter).")
+        if selected and self.model.listing.count(self.model.filter) != self.model.total_rows():
+            # rows were added or removed elsewhere since the list was read: row numbers no
+            # longer name the people the user selected
+            self.refresh()
+            raise UserError("The list changed while you were selecting (records were added "
+                            "or removed, perhaps on another workstation). It has been "
+                            "refreshed: select again.")
         rows = self.table.selectionModel().selectedRows()
         ids = (self.model.person_id(index.row()) for index in sorted(rows, key=lambda i: i.row()))
         return [i for i in ids if i is not None]
