@@ -483,3 +483,18 @@ def test_a_selection_made_before_the_list_changed_is_not_acted_on(window, contex
     assert tab.model.total_rows() == 4
     with context.sessions() as session:
         assert session.query(Lead).filter(Lead.archived_at.is_not(None)).count() == 0
+
+
+def test_a_date_preset_is_saved_as_relative(window, context, monkeypatch):
+    add_lead(context, "Luz", "Rivera", "luz@example.com")
+    tab = window.leads_tab
+    tab.refresh()
+    tab.filters.dates.set_range(None, None, last_days=6, emit=True)
+    assert tab.filters.dates.text() == "Received: last 7 days"
+    assert tab.model.total_rows() == 1
+    monkeypatch.setattr(people_tab.QInputDialog, "getText", lambda *a, **k: ("This week", True))
+    tab.save_current_filter()
+    with context.sessions() as session:
+        from orchid_desktop.services import saved_views
+        ((name, saved),) = saved_views.list_filters(session, tab.kind.saved_view_kind)
+    assert saved.last_days == 6 and saved.date_from is None

@@ -117,6 +117,9 @@ class PeopleFilter:
     statuses: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
+    # "the last N days" (0 = today) counted from the day the filter runs, so a saved
+    # "new this week" stays this week
+    last_days: int | None = None
     archived: bool = False
     ids: tuple[int, ...] = field(default=(), compare=True)  # an explicit selection
 
@@ -164,6 +167,9 @@ def where_clause(kind: PeopleKind, people: PeopleFilter, dialect: str, *,
         conditions.append(model.source.in_([LeadSource(v) for v in people.sources]))
     if people.statuses:
         conditions.append(kind.status_column.in_(people.statuses))
+    if people.last_days is not None:
+        conditions.append(kind.date_column >= _local_midnight(
+            date.today() - timedelta(days=people.last_days)))
     if people.date_from:
         conditions.append(kind.date_column >= _local_midnight(people.date_from))
     if people.date_to:

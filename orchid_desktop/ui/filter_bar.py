@@ -106,18 +106,21 @@ class DateRangeButton(QToolButton):
         super().__init__(parent)
         self.title = title
         self.range: tuple[date | None, date | None] = (None, None)
+        self.last_days: int | None = None  # a preset, relative to the day the list runs
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self)
         menu.addAction("Any time", lambda: self.set_range(None, None, emit=True))
         for label, days in self.PRESETS:
-            menu.addAction(label, lambda d=days: self.set_range(
-                date.today() - timedelta(days=d), date.today(), emit=True))
+            menu.addAction(label, lambda d=days: self.set_range(None, None, last_days=d,
+                                                                emit=True))
         menu.addAction("Between dates…", self.pick_range)
         self.setMenu(menu)
         self._refresh_text()
 
-    def set_range(self, start: date | None, end: date | None, *, emit: bool = False) -> None:
+    def set_range(self, start: date | None, end: date | None, *, last_days: int | None = None,
+                  emit: bool = False) -> None:
         self.range = (start, end)
+        self.last_days = last_days
         self._refresh_text()
         if emit:
             self.changed.emit()
@@ -142,14 +145,17 @@ class DateRangeButton(QToolButton):
 
     def _refresh_text(self) -> None:
         start, end = self.range
-        if start is None and end is None:
+        preset = next((label for label, days in self.PRESETS if days == self.last_days), None)
+        if preset:
+            text = f"{self.title}: {preset.lower()}"
+        elif start is None and end is None:
             text = f"{self.title}: any time"
         elif start == end:
             text = f"{self.title}: {start:%b %d}"
         else:
             text = f"{self.title}: {start:%b %d} – {end:%b %d, %Y}"
         self.setText(text)
-        self.setProperty("active", start is not None)
+        self.setProperty("active", start is not None or preset is not None)
         self.style().polish(self)
 
 
@@ -190,7 +196,8 @@ class FilterBar(QWidget):
             search=text if len(text) >= MIN_SEARCH_CHARS else "",
             applicant_types=self.types.selected(), sources=self.sources.selected(),
             statuses=self.statuses.selected(), date_from=self.dates.range[0],
-            date_to=self.dates.range[1], archived=self.archived.isChecked())
+            date_to=self.dates.range[1], last_days=self.dates.last_days,
+            archived=self.archived.isChecked())
 
     def apply(self, people: PeopleFilter) -> None:
         """Show a saved filter in the controls and run it."""
@@ -203,7 +210,7 @@ class FilterBar(QWidget):
         self.types.set_selected(people.applicant_types)
         self.sources.set_selected(people.sources)
         self.statuses.set_selected(people.statuses)
-        self.dates.set_range(people.date_from, people.date_to)
+        self.dates.set_range(people.date_from, people.date_to, last_days=people.last_days)
         self._emit()
 
     def clear(self) -> None:
