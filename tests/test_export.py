@@ -75,17 +75,25 @@ def _expected_leads(ids: list[int]) -> list[list[str]]:
     return [
         LEAD_HEADERS,
         [str(zoe), "Zoë", "Núñez-Åberg", "Zoe@Example.com", "'+14155550123", "Egg donor",
-         "Facebook / Instagram", "new", "CA", _local(_at(3)), "", ""],
+         "Facebook / Instagram", "New", "CA", _local(_at(3)), "", ""],
         [str(formula), "'=HYPERLINK(\"x\")", "'+1234", "formula@example.com", "",
-         "Gestational carrier", "Another agency", "ignored", "", _local(_at(2)), "'-5", ""],
+         "Gestational carrier", "Another agency", "Ignored", "", _local(_at(2)), "'-5", ""],
         [str(tab), "'@SUM(A1)", "'\tTab", "", "'+442071838750", "Other", "Website",
-         "in_review", "NY", _local(_at(1)), "", ""],
+         "In review", "NY", _local(_at(1)), "", ""],
     ]
 
 
 def _read_csv(path: Path) -> list[list[str]]:
     with open(path, encoding="utf-8-sig", newline="") as file:
         return list(csv.reader(file))
+
+
+def _as_in_xlsx(value):
+    """An XLSX keeps the text itself, marked quote-prefixed, not a visible apostrophe."""
+    if isinstance(value, str) and value.startswith("'") and \
+            value[1:].startswith(("=", "+", "-", "@", "\t", "\r", "\n")):
+        return value[1:]
+    return value
 
 
 def _read_xlsx(path: Path) -> list[list]:
@@ -124,13 +132,17 @@ def test_xlsx_export_of_leads_is_exact_and_never_a_formula(context, leads, tmp_p
     sheet = openpyxl.load_workbook(path).active
     assert sheet.title == "Leads"
     assert all(cell.font.b for cell in sheet[1])
-    expected = [[int(v) if i == 0 and r else (v or None) for i, v in enumerate(row)]
-                for r, row in enumerate(_expected_leads(leads))]
+    expected = [[int(v) if i == 0 and r else (_as_in_xlsx(v) or None)
+                 for i, v in enumerate(row)] for r, row in enumerate(_expected_leads(leads))]
     assert _read_xlsx(path) == expected
     for row in sheet.iter_rows(min_row=2):
         assert row[0].data_type == "n"
         assert all(cell.data_type == "s" for cell in row[1:] if cell.value is not None)
-    assert sheet["B3"].value == "'=HYPERLINK(\"x\")"
+        for cell in row[1:]:
+            runnable = isinstance(cell.value, str) and cell.value.startswith(
+                ("=", "+", "-", "@", "\t"))
+            assert cell.quotePrefix == runnable  # kept as text, even when edited
+    assert sheet["B3"].value == "=HYPERLINK(\"x\")" and sheet["B3"].data_type == "s"
 
 
 def test_export_follows_the_filter_and_the_sort(context, leads, tmp_path):
@@ -154,7 +166,7 @@ def test_export_follows_the_filter_and_the_sort(context, leads, tmp_path):
 
     assert export_people(context.sessions, LEADS, PeopleFilter(archived=True), path) == 1
     assert _read_csv(path)[1] == [str(archived), "Old", "Archived", "old@example.com", "",
-                                  "Egg donor", "Website", "new", "", _local(_at(1, 8)), "",
+                                  "Egg donor", "Website", "New", "", _local(_at(1, 8)), "",
                                   _local(_at(4))]
 
     assert export_people(context.sessions, LEADS, PeopleFilter(search="nobody"), path) == 0
@@ -172,12 +184,14 @@ def test_contacts_export_has_the_contact_columns(context, tmp_path):
         path = tmp_path / name
         assert export_people(context.sessions, CONTACTS, PeopleFilter(), path) == 1
         row = [str(contact_id), "Amélie", "'-Dash", "amelie@example.com", "'+13125550199",
-               "Gestational carrier", "Referral", "intake", "IL", "1994-02-28", "Springfield",
+               "Gestational carrier", "Referral", "Intake / review", "IL", "1994-02-28",
+               "Springfield",
                "62704", _local(_at(5)), _local(_at(6))]
         if name.endswith(".csv"):
             assert _read_csv(path) == [CONTACT_HEADERS, row]
         else:
-            assert _read_xlsx(path) == [CONTACT_HEADERS, [contact_id, *row[1:]]]
+            assert _read_xlsx(path) == [CONTACT_HEADERS,
+                                        [contact_id, *map(_as_in_xlsx, row[1:])]]
 
 
 def test_rows_stream_in_chunks_with_progress(context, monkeypatch, tmp_path):

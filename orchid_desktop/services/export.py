@@ -2,7 +2,8 @@
 
 Rows stream from the database a chunk at a time, so a million-row export holds one chunk
 in memory. The file is written beside the target and moved onto it only when complete:
-a failed export never leaves half a file. Every text cell goes through ``escape_cell``.
+a failed export never leaves half a file. A text cell a spreadsheet would run is written
+with a leading apostrophe in a CSV, and as quote-prefixed text in an XLSX.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.models import Contact, Lead
-from orchid_desktop.domain.spreadsheet_safety import escape_cell
-from orchid_desktop.domain.vocab import ApplicantType, LeadSource
+from orchid_desktop.domain.spreadsheet_safety import FORMULA_PREFIXES, escape_cell
+from orchid_desktop.domain.vocab import ApplicantType, LeadSource, LeadStatus, PipelineStage
 from orchid_desktop.errors import UserError
 
 from .people_query import PeopleFilter, PeopleKind, order_by, where_clause
@@ -59,6 +60,14 @@ class ExportColumn:
     shown: Callable[[Any], str | int] = str  # applied to a value that is not NULL
 
 
+def _status(value) -> str:
+    return LeadStatus(value).value.replace("_", " ").capitalize()
+
+
+def _stage(value) -> str:
+    return PipelineStage(value).label
+
+
 def _person_columns(model) -> tuple[ExportColumn, ...]:
     return (
         ExportColumn("ID", model.id, int),
@@ -66,9 +75,9 @@ def _person_columns(model) -> tuple[ExportColumn, ...]:
         ExportColumn("Last name", model.last_name),
         ExportColumn("Email", model.email),
         # E.164 as stored. It starts with "+", so it is escaped like any other cell that
-        # does ("'+14155550123"): a bare +1415… is read by spreadsheets as a formula (or
-        # a number that loses its "+"), and exempting "+digits" would let "+1+cmd|…"
-        # style payloads through. The apostrophe is the standard safe form.
+        # does: in a CSV "'+14155550123" (a bare +1415… is read as a formula, or a number
+        # that loses its "+", and exempting "+digits" would let "+1+cmd|…" through); in
+        # an XLSX a text cell with the quote-prefix flag.
         ExportColumn("Phone", model.phone_e164),
         ExportColumn("Applicant type", model.applicant_type, _applicant_type),
         ExportColumn("Source", model.source, _source),
@@ -78,7 +87,7 @@ def _person_columns(model) -> tuple[ExportColumn, ...]:
 EXPORT_COLUMNS: dict[str, tuple[ExportColumn, ...]] = {
     "leads": (
         *_person_columns(Lead),
-        ExportColumn("Status", Lead.status),
+        ExportColumn("Status", Lead.status, _status),
         ExportColumn("State", Lead.state),
         ExportColumn("Received", Lead.received_at, _local_time),
         ExportColumn("Ignore reason", Lead.ignore_reason),
@@ -86,7 +95,7 @@ EXPORT_COLUMNS: dict[str, tuple[ExportColumn, ...]] = {
     ),
     "contacts": (
         *_person_columns(Contact),
-        ExportColumn("Stage", Contact.stage),
+        ExportColumn("Stage", Contact.stage, _stage),
         ExportColumn("State", Contact.state),
         ExportColumn("Date of birth", Contact.date_of_birth, _day),
         ExportColumn("City", Contact.city),
@@ -165,8 +174,7 @@ def _cells(columns: tuple[ExportColumn, ...], chunks: Iterable[Iterable[tuple]],
 def _cell(column: ExportColumn, value: Any) -> Cell:
     if value is None:
         return None
-    shown = column.shown(value)
-    return escape_cell(shown) if isinstance(shown, str) else shown
+    return column.shown(value)
 
 
 def _write_csv(temp: Path, headers: list[str], rows: Iterable[list[Cell]]) -> int:
@@ -176,7 +184,7 @@ def _write_csv(temp: Path, headers: list[str], rows: Iterable[list[Cell]]) -> in
         writer = csv.writer(file)
         writer.writerow(headers)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow([escape_cell(v) if isinstance(v, str) else v for v in row])
             written += 1
     return written
 
@@ -201,17 +209,22 @@ def _write_xlsx(temp: Path, title: str, headers: list[str],
 
 
 def _text(sheet, value: str) -> str | WriteOnlyCell:
-    """A plain string where openpyxl will store it as text anyway (a sixth faster than a cell
-    object per value); a forced-text cell for the few strings it would read as an error
-    code. Formulas cannot arise: ``escape_cell`` has already quoted a leading ``=``."""
-    clean = escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
-    return _text_cell(sheet, clean) if clean in ERROR_CODES else clean
+    """A plain string where openpyxl stores it as inert text anyway (faster than a cell
+    object per value). A value a spreadsheet would run (``=``, ``+``, ``-``, ``@``…) or
+    read as an error code becomes a text cell with Excel's quote-prefix flag: kept as
+    text even when edited, and shown without the apostrophe a CSV needs."""
+    clean = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if clean.startswith(FORMULA_PREFIXES) or clean in ERROR_CODES:
+        cell = _text_cell(sheet, clean)
+        cell.quotePrefix = True
+        return cell
+    return clean
 
 
 def _text_cell(sheet, value: str, font: Font | None = None) -> WriteOnlyCell:
     # control characters XML cannot carry are dropped rather than failing the export
     # (and escaping looks again at what then comes first)
-    cell = WriteOnlyCell(sheet, escape_cell(ILLEGAL_CHARACTERS_RE.sub("", value)))
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
     cell.data_type = "s"  # always text: never a formula or an error code like "#N/A"
     if font:
         cell.font = font
