@@ -498,3 +498,21 @@ def test_a_date_preset_is_saved_as_relative(window, context, monkeypatch):
         from orchid_desktop.services import saved_views
         ((name, saved),) = saved_views.list_filters(session, tab.kind.saved_view_kind)
     assert saved.last_days == 6 and saved.date_from is None
+
+
+def test_values_from_elsewhere_are_kept_and_do_not_look_like_edits(qtbot, context):
+    contact_id = add_contact(context, "Ana", "Silva", "ana@example.com")
+    with context.sessions.begin() as session:  # as an import might have stored them
+        contact = session.get(Contact, contact_id)
+        contact.profile = {"education": "master", "nicotine": False}
+        contact.preferred_contact_method = "text"
+    dialog = ContactDialog(context, contact_id)
+    qtbot.addWidget(dialog)
+    assert dialog.edits() == {}
+    assert dialog.profile.values()["nicotine"] == "no"
+    dialog.profile.editor("city").setText("Austin")
+    assert dialog.save()
+    with context.sessions() as session:
+        saved = session.get(Contact, contact_id)
+        assert (saved.profile["education"], saved.preferred_contact_method, saved.city) == \
+            ("master", "text", "Austin")

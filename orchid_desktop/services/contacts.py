@@ -87,6 +87,8 @@ def contact_detail(session: Session, contact_id: int) -> ContactDetail:
 def _as_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):  # yes/no answers stored by an import as true/false
+        return "yes" if value else "no"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -108,8 +110,12 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
-def clean_profile(profile: dict[str, str], applicant_type: ApplicantType) -> dict[str, Any]:
-    """Typed values for the fields that apply; every problem reported at once."""
+def clean_profile(profile: dict[str, str], applicant_type: ApplicantType,
+                  stored: dict[str, str] | None = None) -> dict[str, Any]:
+    """Typed values for the fields that apply; every problem reported at once. A value
+    outside a field's choices that is already ``stored`` (an import, an older list) may
+    stay as it is."""
+    stored = stored or {}
     problems, values = [], {}
     for spec in fields_for(applicant_type):
         text = (profile.get(spec.key) or "").strip()
@@ -127,7 +133,8 @@ def clean_profile(profile: dict[str, str], applicant_type: ApplicantType) -> dic
                                 f"{'whole ' if spec.kind == 'integer' else ''}number.")
             elif spec.kind == "integer":
                 value = int(value)
-        elif text and spec.choices and text not in {k for k, _ in spec.choices}:
+        elif text and spec.choices and text not in {k for k, _ in spec.choices} \
+                and text != (stored.get(spec.key) or "").strip():
             problems.append(f"{spec.label}: '{text}' is not one of the choices.")
         values[spec.key] = value
     if problems:
@@ -150,7 +157,8 @@ def save_contact(session: Session, contact_id: int, expected_version: int,
                                   else None, leads=False, exclude=("contact", contact.id))
         if matches:
             raise DuplicateFound(matches)
-    values = clean_profile(profile, person.applicant_type)
+    values = clean_profile(profile, person.applicant_type,
+                           contact_detail(session, contact_id).profile)
     changes = person.apply_to(contact)
     stored = dict(contact.profile or {})
     for key, value in values.items():

@@ -170,11 +170,13 @@ def _contact(rng, person, index, now, batch_id, staff_id) -> Contact:
         weight_kg=Decimal(str(round(bmi * (float(height) / 100) ** 2, 1))),
         city=rng.choice(["Springfield", "Riverside", "Fairview", "Madison", "Georgetown"]),
         postal_code=f"{rng.randint(10000, 99999)}",
-        preferred_contact_method=rng.choice(["email", "phone", "text"]),
+        preferred_contact_method=rng.choice(["email", "phone", "sms"]),
         email_consent_at=datetime.combine(created.date(), time(12), timezone.utc)
         if consented else None,
+        # keys and values from the application-field catalogue, as the contact form edits them
         profile={"relationship_status": rng.choice(["single", "married", "partnered"]),
-                 "education": rng.choice(["high_school", "some_college", "bachelor", "master"]),
-                 "nicotine": False, "children_at_home": 0 if donor else rng.randint(1, 3)},
+                 "education": rng.choice(["high_school", "some_college", "bachelor",
+                                          "graduate"]),
+                 "nicotine": "no", **({} if donor else {"children_at_home": "yes"})},
         created_at=created, import_batch_id=batch_id, created_by_id=staff_id,
     )

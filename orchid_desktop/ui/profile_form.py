@@ -67,6 +67,9 @@ class ProfileForm(QWidget):
             combo.addItem("—", "")
             for key, label in spec.choices:
                 combo.addItem(label, key)
+            if value and value not in {key for key, _ in spec.choices}:
+                # kept as it was stored (an import, an older choice list): never dropped
+                combo.addItem(f"{value} (not one of the choices)", value)
             combo.setCurrentIndex(max(combo.findData(value), 0))
             combo.currentIndexChanged.connect(self._changed)
             return combo
