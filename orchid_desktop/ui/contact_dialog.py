@@ -47,7 +47,13 @@ from orchid_desktop.services.people import (
 )
 
 from .filter_bar import stage_label
-from .person_form import DuplicateChoice, PersonFields, ask_about_duplicate, plain
+from .person_form import (
+    DuplicateChoice,
+    PersonFields,
+    ask_about_duplicate,
+    ask_reload_or_keep,
+    plain,
+)
 from .profile_form import ProfileForm
 
 IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone", "applicant_type", "source",
@@ -298,28 +304,15 @@ class ContactDialog(QDialog):
 
     def ask_conflict(self, message: str, differences: list[tuple[str, str, str]]) -> str:
         """"reload" (take theirs), "keep" (theirs plus my edits) or "cancel"."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Changed on another workstation")
-        box.setText(message)
-        if differences:
-            box.setDetailedText("Both of you changed:\n" + "\n".join(
+        if not differences:
+            return ask_reload_or_keep(self, message, "Your changes are to other fields than "
+                                      "theirs: Keep mine saves both.")
+        return ask_reload_or_keep(
+            self, message, "Show Details lists the fields you both changed. Keep mine saves "
+            "your changes on top of theirs; Reload theirs discards yours.",
+            "Both of you changed:\n" + "\n".join(
                 f"{label}: theirs {saved or '—'} · yours {mine or '—'}"
                 for label, saved, mine in differences))
-            box.setInformativeText("Show Details lists the fields you both changed. Keep mine "
-                                   "saves your changes on top of theirs; Reload theirs "
-                                   "discards yours.")
-        else:
-            box.setInformativeText("Your changes are to other fields than theirs: Keep mine "
-                                   "saves both.")
-        reload_button = box.addButton("Reload theirs", QMessageBox.ButtonRole.AcceptRole)
-        keep_button = box.addButton("Keep mine", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked is reload_button:
-            return "reload"
-        return "keep" if clicked is keep_button else "cancel"
 
     def reject(self) -> None:
         """Closing with unsaved edits asks first."""

@@ -20,7 +20,13 @@ from orchid_desktop.errors import ConflictError, UserError
 from orchid_desktop.services import contacts, leads
 from orchid_desktop.services.people import DuplicateFound, clean_person, phone_region
 
-from .person_form import DuplicateChoice, PersonFields, ask_about_duplicate, plain
+from .person_form import (
+    DuplicateChoice,
+    PersonFields,
+    ask_about_duplicate,
+    ask_reload_or_keep,
+    plain,
+)
 
 
 class LeadDialog(QDialog):
@@ -94,18 +100,9 @@ class LeadDialog(QDialog):
 
     def ask_conflict(self, message: str) -> str:
         """"reload" (theirs), "keep" (save this form over theirs) or "cancel"."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Changed on another workstation", message,
-                          parent=self)
-        box.setInformativeText("A lead has only the few fields above: Keep mine saves this "
-                               "form as it is; Reload theirs discards your edits.")
-        reload_button = box.addButton("Reload theirs", QMessageBox.ButtonRole.AcceptRole)
-        keep_button = box.addButton("Keep mine", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked is reload_button:
-            return "reload"
-        return "keep" if clicked is keep_button else "cancel"
+        return ask_reload_or_keep(self, message, "A lead has only the few fields above: Keep "
+                                  "mine saves this form as it is; Reload theirs discards your "
+                                  "edits.")
 
     def save(self, *, allow_duplicate: bool = False) -> None:
         staff = self.context.staff_id

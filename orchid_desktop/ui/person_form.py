@@ -90,3 +90,20 @@ def ask_about_duplicate(parent, matches: list[DuplicateMatch], *, can_add_anyway
 def plain(error: Exception) -> str:
     """A UserError as lines a person reads: every validation problem on its own line."""
     return "\n".join(getattr(error, "problems", None) or [str(error)])
+
+
+def ask_reload_or_keep(parent, message: str, advice: str, details: str = "") -> str:
+    """Someone saved first: "reload" (theirs), "keep" (mine) or "cancel"."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Changed on another workstation", message,
+                      parent=parent)
+    box.setInformativeText(advice)
+    if details:
+        box.setDetailedText(details)
+    reload_button = box.addButton("Reload theirs", QMessageBox.ButtonRole.AcceptRole)
+    keep_button = box.addButton("Keep mine", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is reload_button:
+        return "reload"
+    return "keep" if clicked is keep_button else "cancel"
