@@ -8,7 +8,7 @@ review instead of overwriting.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -50,19 +50,26 @@ class ContactDetail:
     # every application field as text, keyed as in domain.application_fields
     profile: dict[str, str]
     created_at: datetime
-    lead_form: dict[str, Any] = field(default_factory=dict)
 
     @property
     def applicant_type(self) -> ApplicantType:
         return ApplicantType(self.form.applicant_type)
 
     def age(self, today: date) -> int | None:
-        dob = parse_date(self.profile.get("date_of_birth", ""))
-        return age_on(dob, today)
+        return profile_age(self.profile, today)
 
     def bmi(self) -> float | None:
-        return bmi(parse_number(self.profile.get("height_cm", "")),
-                   parse_number(self.profile.get("weight_kg", "")))
+        return profile_bmi(self.profile)
+
+
+def profile_age(profile: dict[str, str], today: date) -> int | None:
+    """Age from a profile as typed (text), as the form shows it and the service stores."""
+    return age_on(parse_date(profile.get("date_of_birth", "")), today)
+
+
+def profile_bmi(profile: dict[str, str]) -> float | None:
+    return bmi(parse_number(profile.get("height_cm", "")),
+               parse_number(profile.get("weight_kg", "")))
 
 
 def _get(session: Session, contact_id: int) -> Contact:
@@ -81,7 +88,7 @@ def contact_detail(session: Session, contact_id: int) -> ContactDetail:
     profile = {key: _as_text(getattr(c, key) if spec.column else (c.profile or {}).get(key))
                for key, spec in BY_KEY.items()}
     return ContactDetail(c.id, c.version, form, c.stage, c.stage_changed_at, c.deferred_until,
-                         profile, c.created_at, dict((c.profile or {}).get("lead_form", {})))
+                         profile, c.created_at)
 
 
 def _as_text(value: Any) -> str:

@@ -26,7 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.models import Contact, Lead
 from orchid_desktop.domain.spreadsheet_safety import FORMULA_PREFIXES, escape_cell
-from orchid_desktop.domain.vocab import ApplicantType, LeadSource, LeadStatus, PipelineStage
+from orchid_desktop.domain.vocab import (
+    ApplicantType,
+    LeadSource,
+    LeadStatus,
+    PipelineStage,
+)
 from orchid_desktop.errors import UserError
 
 from .people_query import PeopleFilter, PeopleKind, order_by, where_clause

@@ -7,7 +7,7 @@ Python. The UI, the exporter and the command line share these definitions.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -121,7 +121,7 @@ class PeopleFilter:
     # "new this week" stays this week
     last_days: int | None = None
     archived: bool = False
-    ids: tuple[int, ...] = field(default=(), compare=True)  # an explicit selection
+    ids: tuple[int, ...] = ()  # an explicit selection
 
     def is_narrowed(self) -> bool:
         return self != PeopleFilter()

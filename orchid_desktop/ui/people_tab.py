@@ -181,9 +181,6 @@ class PeopleTab(QStackedWidget):
         self.filters.archived.toggled.connect(show)
         show(False)
 
-    def context_actions(self) -> list:
-        return self.selection_actions
-
     # -- list ---------------------------------------------------------------------------
     def refresh(self) -> None:
         self.model.reload()
@@ -262,7 +259,7 @@ class PeopleTab(QStackedWidget):
         if not self.table.indexAt(position).isValid():
             return
         menu = QMenu(self)
-        for action in self.context_actions():
+        for action in self.selection_actions:
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.export_action)

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from orchid_desktop.domain.application_fields import Field, age_on, bmi, fields_for
+from orchid_desktop.domain.application_fields import Field, fields_for
 from orchid_desktop.domain.vocab import ApplicantType
-from orchid_desktop.services.contacts import parse_date, parse_number
+from orchid_desktop.services.contacts import profile_age, profile_bmi
 
 PLACEHOLDERS = {"date": "YYYY-MM-DD", "number": "e.g. 165", "integer": "0"}
 
@@ -104,9 +104,8 @@ class ProfileForm(QWidget):
 
     def _update_computed(self) -> None:
         values = self.values()
-        age = age_on(parse_date(values.get("date_of_birth", "")), date.today())
-        index = bmi(parse_number(values.get("height_cm", "")),
-                    parse_number(values.get("weight_kg", "")))
+        age = profile_age(values, date.today())
+        index = profile_bmi(values)
         self.computed.setText(
             f"Age: {age if age is not None else '— (no date of birth)'}    "
             f"BMI: {index if index is not None else '— (needs height and weight)'}")
