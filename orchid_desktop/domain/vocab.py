@@ -113,6 +113,17 @@ class ScreeningOutcome(StrEnum):
     DEFER = "defer"
     NEEDS_DATA = "needs_data"
 
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+
+OUTCOME_LABELS = {
+    ScreeningOutcome.DQ: "DQ", ScreeningOutcome.DEFER: "Deferred",
+    ScreeningOutcome.NEEDS_DATA: "Needs data", ScreeningOutcome.FLAG: "Flagged",
+    ScreeningOutcome.PASS: "Passed",
+}
+
 
 class EmailKind(StrEnum):
     """Marketing mail needs consent, unsubscribe and postal address; service mail is

@@ -29,7 +29,8 @@ from orchid_desktop.domain.application_fields import BY_KEY, age_on, bmi, fields
 from orchid_desktop.domain.vocab import ApplicantType, EmailDirection, PipelineStage
 from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
-from . import audit
+from . import audit, screening
+from .drip_exit import leave_drips
 from .people import (
     CleanPerson,
     DuplicateFound,
@@ -186,6 +187,7 @@ def save_contact(session: Session, contact_id: int, expected_version: int,
             session.flush()
         audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
                      action="edited", changes=changes)
+        screening.screen_contact(session, contact.id)  # the rules read what was edited
     return changes
 
 
@@ -214,26 +216,45 @@ def _conflict_message(session: Session, contact: Contact, expected_version: int)
 
 def change_stage(session: Session, contact_id: int, stage: PipelineStage, *,
                  staff_id: int | None, reason: str | None = None,
-                 deferred_until: date | None = None) -> None:
+                 deferred_until: date | None = None, reason_code: str | None = None,
+                 action: str = "stage_changed") -> Contact:
+    """Move a contact along the pipeline or to a side state, audited as ``action`` (a
+    screening decision names itself: "approved", "rejected", "deferred"). Leaving for
+    Disqualified or Withdrawn takes the person out of every drip at once."""
     stage = PipelineStage(stage)
     contact = _get(session, contact_id)
-    if stage == contact.stage:
-        return
+    reason = (reason or "").strip() or None
     if stage == PipelineStage.DEFERRED and deferred_until is None:
         raise ValidationError(["A deferral needs the date to look at this person again."])
-    if stage == PipelineStage.DISQUALIFIED and not (reason or "").strip():
+    if stage == PipelineStage.DISQUALIFIED and not (reason or reason_code):
         raise ValidationError(["Say why this person is disqualified."])
-    old = contact.stage.value
-    contact.stage = stage
-    contact.stage_changed_at = utcnow()
-    contact.deferred_until = deferred_until if stage == PipelineStage.DEFERRED else None
+    deferred_until = deferred_until if stage == PipelineStage.DEFERRED else None
+    if stage == contact.stage and deferred_until == contact.deferred_until:
+        return contact
+    changes: dict[str, Any] = {}
+    if stage != contact.stage:
+        changes["stage"] = [contact.stage.value, stage.value]
+    if deferred_until != contact.deferred_until:
+        changes["deferred_until"] = [_json_value(contact.deferred_until),
+                                     _json_value(deferred_until)]
+    code = (reason_code or "STAFF_DECISION") if stage == PipelineStage.DISQUALIFIED else None
+    if code != contact.dq_reason_code:
+        changes["dq_reason_code"] = [contact.dq_reason_code, code]
+    if stage != contact.stage:
+        contact.stage = stage
+        contact.stage_changed_at = utcnow()
+    contact.deferred_until = deferred_until
+    contact.dq_reason_code = code
     with no_silent_overwrite("This contact"):
         session.flush()
-    changes: dict[str, Any] = {"stage": [old, stage.value]}
-    if deferred_until:
-        changes["deferred_until"] = [None, deferred_until.isoformat()]
     audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
-                 action="stage_changed", changes=changes, reason=(reason or "").strip() or None)
+                 action=action, changes=changes, reason=reason)
+    if stage in ENDS_RECRUITMENT_MAIL:
+        leave_drips(session, contact.id, f"{stage.label.lower()}: {reason or code}")
+    return contact
+
+
+ENDS_RECRUITMENT_MAIL = (PipelineStage.DISQUALIFIED, PipelineStage.WITHDRAWN)
 
 
 def add_note(session: Session, contact_id: int, body: str, *, staff_id: int | None) -> ContactNote:
@@ -379,4 +400,5 @@ def create_contact(session: Session, person: CleanPerson, *, staff_id: int | Non
     session.flush()
     audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
                  action="created", changes={"stage": [None, PipelineStage.PRE_SCREEN.value]})
+    screening.screen_contact(session, contact.id)
     return contact

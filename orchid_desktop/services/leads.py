@@ -15,7 +15,7 @@ from orchid_desktop.db.models import Contact, Lead
 from orchid_desktop.domain.vocab import LeadStatus, PipelineStage
 from orchid_desktop.errors import ConflictError, UserError
 
-from . import audit
+from . import audit, screening
 from .people import (
     CleanPerson,
     DuplicateFound,
@@ -126,6 +126,7 @@ def promote(session: Session, lead_id: int, *, staff_id: int | None,
         audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
                      action="created", changes={"stage": [None, PipelineStage.PRE_SCREEN.value]},
                      reason=f"promoted from lead #{lead.id}")
+        screening.screen_contact(session, contact.id)
     else:
         contact = session.get(Contact, link_to_contact)
         if contact is None or contact.merged_into_id is not None:

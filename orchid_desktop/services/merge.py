@@ -22,7 +22,7 @@ from orchid_desktop.db.models import (
 )
 from orchid_desktop.errors import UserError
 
-from . import audit
+from . import audit, screening
 from .contacts import _as_text, _get
 from .people import no_silent_overwrite
 
@@ -89,4 +89,6 @@ def merge_contacts(session: Session, keep_id: int, merge_id: int, *,
                  reason=f"contact #{gone.id} merged into this one (moved {moved_text})")
     audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=gone.id,
                  action="merged_into", changes={"merged_into_id": [None, keep.id]})
+    if filled:  # the kept record gained answers the rules read
+        screening.screen_contact(session, keep.id)
     return MergeResult(keep.id, gone.id, tuple(filled), moved)

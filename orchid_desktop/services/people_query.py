@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, and_, true, type_coerce
 
 from orchid_desktop.db import search_index
 from orchid_desktop.db.models import Contact, Lead
+from orchid_desktop.db.models.base import JSONType
 from orchid_desktop.domain import search_terms
 from orchid_desktop.domain.vocab import (
     ApplicantType,
@@ -23,6 +24,8 @@ from orchid_desktop.domain.vocab import (
     PipelineStage,
     SavedViewKind,
 )
+
+from . import screening_queue
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class PeopleKind:
     date_column: ColumnElement  # received (leads) / added (contacts)
     date_label: str
     saved_view_kind: SavedViewKind
+    is_queue: bool = False  # the screening queue: PeopleFilter.queue and outcome_groups apply
 
     @property
     def default_sort(self) -> int:
@@ -103,6 +107,27 @@ CONTACTS = PeopleKind(
     SavedViewKind.CONTACT_FILTER,
 )
 
+SCREENING = PeopleKind(
+    "screening", Contact,
+    (
+        _column("name", "Name", Contact.first_name + " " + Contact.last_name,
+                Contact.last_name, Contact.first_name),
+        _column("phone", "Phone", Contact.phone_e164),
+        _column("applicant_type", "Type", Contact.applicant_type, Contact.applicant_type,
+                Contact.created_at),
+        _column("stage", "Stage", Contact.stage, Contact.stage, Contact.created_at),
+        _column("screening_outcome", "Outcome", Contact.screening_outcome,
+                Contact.screening_outcome, Contact.created_at),
+        _column("fired", "What the rules found",
+                type_coerce(screening_queue.latest_results_column(), JSONType),
+                Contact.screening_outcome, Contact.created_at),
+        _column("screened_at", "Screened", Contact.screened_at),
+        _column("created_at", "Added", Contact.created_at),
+    ),
+    Contact.stage, tuple(screening_queue.SCREENING_STAGES), Contact.created_at, "Added",
+    SavedViewKind.CONTACT_FILTER, is_queue=True,
+)
+
 KINDS = {kind.name: kind for kind in (LEADS, CONTACTS)}
 
 
@@ -122,6 +147,9 @@ class PeopleFilter:
     last_days: int | None = None
     archived: bool = False
     ids: tuple[int, ...] = ()  # an explicit selection
+    # the screening queue only (services/screening_queue.py); "" is "to decide"
+    queue: str = ""
+    outcome_groups: tuple[str, ...] = ()
 
     def is_narrowed(self) -> bool:
         return self != PeopleFilter()
@@ -132,7 +160,7 @@ class PeopleFilter:
         data.pop("ids")
         for key in ("date_from", "date_to"):
             data[key] = data[key].isoformat() if data[key] else None
-        for key in ("applicant_types", "sources", "statuses"):
+        for key in TUPLE_FIELDS:
             data[key] = list(data[key])
         return data
 
@@ -143,9 +171,12 @@ class PeopleFilter:
         for key in ("date_from", "date_to"):
             if values.get(key):
                 values[key] = date.fromisoformat(values[key])
-        for key in ("applicant_types", "sources", "statuses"):
+        for key in TUPLE_FIELDS:
             values[key] = tuple(values.get(key) or ())
         return cls(**values)
+
+
+TUPLE_FIELDS = ("applicant_types", "sources", "statuses", "outcome_groups")
 
 
 def _local_midnight(day: date) -> datetime:
@@ -160,6 +191,9 @@ def where_clause(kind: PeopleKind, people: PeopleFilter, dialect: str, *,
                                              else kind.active()]
     if people.ids:
         conditions.append(model.id.in_(people.ids))
+    if kind.is_queue:
+        conditions.append(screening_queue.queue_condition(people.queue, date.today()))
+        conditions.append(screening_queue.group_condition(people.outcome_groups))
     if people.applicant_types:
         conditions.append(model.applicant_type.in_(
             [ApplicantType(v) for v in people.applicant_types]))

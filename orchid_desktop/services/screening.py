@@ -7,21 +7,26 @@ is a new version (the old one stays, no longer current), audited with what chang
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from orchid_desktop.db.models import Contact, DQRuleSet, ScreeningEvaluation
 from orchid_desktop.domain.application_fields import BY_KEY
 from orchid_desktop.domain.dq_defaults import SCREENED_TYPES
-from orchid_desktop.domain.screening_rules import Evaluation, evaluate
-from orchid_desktop.domain.vocab import ApplicantType
+from orchid_desktop.domain.screening_rules import SEVERITY, Evaluation, evaluate
+from orchid_desktop.domain.vocab import OUTCOME_LABELS, ApplicantType, ScreeningOutcome
 from orchid_desktop.errors import UserError, ValidationError
 
 from . import audit
+from .drip_exit import leave_drips
+
+RESCREEN_BATCH = 200
 
 
 def current_rule_set(session: Session, applicant_type: ApplicantType) -> DQRuleSet | None:
@@ -83,14 +88,21 @@ class Screened:
     result: Evaluation
 
 
-def screen_contact(session: Session, contact_id: int, *, today: date) -> Screened | None:
-    """Evaluate one contact against the current rules and store the evaluation; None for
-    an applicant type that is not screened."""
+def screen_contact(session: Session, contact_id: int, *,
+                   today: date | None = None) -> Screened | None:
+    """Evaluate one contact against the current rules, store the evaluation and put its
+    outcome on the contact row; None for an applicant type that is not screened.
+
+    The row is updated without a version bump: a re-screen is not an edit, and must not
+    make a coordinator's open window report a conflict."""
+    today = today or date.today()
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise UserError("That contact no longer exists.")
     rule_set = current_rule_set(session, contact.applicant_type)
     if rule_set is None:
+        if contact.screening_outcome is not None:
+            _set_outcome(session, contact, None)
         return None
     result = evaluate(contact.applicant_type, rule_set.rules, rule_profile(contact), today)
     stored = ScreeningEvaluation(contact_id=contact.id, rule_set_id=rule_set.id, as_of=today,
@@ -98,7 +110,70 @@ def screen_contact(session: Session, contact_id: int, *, today: date) -> Screene
                                  results=result.to_json())
     session.add(stored)
     session.flush()
+    _set_outcome(session, contact, result.outcome, stored.evaluated_at)
+    if result.outcome is ScreeningOutcome.DQ:
+        # disqualified by the rules: out of every drip and all marketing mail at once; the
+        # screener confirms (Reject, with the notice) or overrules (Approve)
+        leave_drips(session, contact.id, "disqualified by the screening rules")
     return Screened(stored.id, rule_set.version_number, result)
+
+
+def _set_outcome(session: Session, contact: Contact, outcome: ScreeningOutcome | None,
+                 at: datetime | None = None) -> None:
+    session.execute(update(Contact).where(Contact.id == contact.id)
+                    .values(screening_outcome=outcome, screened_at=at)
+                    .execution_options(synchronize_session=False))
+    # keep the loaded object in step without marking it changed
+    set_committed_value(contact, "screening_outcome", outcome)
+    set_committed_value(contact, "screened_at", at)
+
+
+def screen_contacts(sessions: sessionmaker[Session], contact_ids: Iterable[int] | None, *,
+                    today: date | None = None,
+                    progress: Callable[[int, int], bool] | None = None) -> RescreenTally:
+    """Re-screen a selection (or, with None, every active contact of a screened type) in
+    batches, each its own transaction, so a long run keeps what it has done if stopped.
+    ``progress(done, total)`` is told after every batch; returning False stops the run."""
+    today = today or date.today()
+    with sessions() as session:
+        if contact_ids is None:
+            ids = list(session.scalars(select(Contact.id).where(
+                Contact.merged_into_id.is_(None), Contact.archived_at.is_(None),
+                Contact.applicant_type.in_(SCREENED_TYPES)).order_by(Contact.id)))
+        else:
+            ids = list(contact_ids)
+    tally = RescreenTally(total=len(ids))
+    for start in range(0, len(ids), RESCREEN_BATCH):
+        with sessions.begin() as session:
+            for contact_id in ids[start:start + RESCREEN_BATCH]:
+                screened = screen_contact(session, contact_id, today=today)
+                if screened is not None:
+                    tally.count(screened.result.outcome)
+        tally.done = min(start + RESCREEN_BATCH, len(ids))
+        if progress is not None and progress(tally.done, tally.total) is False:
+            tally.stopped = True
+            break
+    return tally
+
+
+@dataclass
+class RescreenTally:
+    total: int
+    done: int = 0
+    stopped: bool = False
+    outcomes: dict[ScreeningOutcome, int] = field(default_factory=dict)
+
+    def count(self, outcome: ScreeningOutcome) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def summary(self) -> str:
+        found = ", ".join(f"{n:,} {_lower(OUTCOME_LABELS[o])}"
+                          for o, n in sorted(self.outcomes.items(),
+                                             key=lambda item: -SEVERITY[item[0]]))
+        text = f"Screened {self.done:,} of {self.total:,} contacts"
+        if self.stopped:
+            text += " (stopped)"
+        return text + (f": {found}." if found else ".")
 
 
 def latest_evaluation(session: Session, contact_id: int) -> ScreeningEvaluation | None:
@@ -106,3 +181,7 @@ def latest_evaluation(session: Session, contact_id: int) -> ScreeningEvaluation 
         ScreeningEvaluation.contact_id == contact_id)
         .order_by(ScreeningEvaluation.evaluated_at.desc(), ScreeningEvaluation.id.desc())
         .limit(1)).first()
+
+
+def _lower(label: str) -> str:
+    return label if label.isupper() else label.lower()  # "DQ" stays "DQ"

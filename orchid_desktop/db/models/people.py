@@ -32,6 +32,7 @@ from orchid_desktop.domain.vocab import (
     LeadSource,
     LeadStatus,
     PipelineStage,
+    ScreeningOutcome,
 )
 
 from .base import Base, Timestamped, Versioned, enum_column, utcnow
@@ -129,7 +130,7 @@ class Contact(PersonFields, Versioned, Timestamped, Base):
             "contacts", CONTACT_ACTIVE,
             ("last_name", "first_name"), ("email_normalized",), ("phone_e164",),
             ("applicant_type", "created_at"), ("stage", "created_at"),
-            ("state", "created_at"), ("created_at",),
+            ("state", "created_at"), ("created_at",), ("screening_outcome", "created_at"),
         ),
     )
 
@@ -140,6 +141,16 @@ class Contact(PersonFields, Versioned, Timestamped, Base):
     stage_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deferred_until: Mapped[date | None]
     dq_reason_code: Mapped[str | None] = mapped_column(String(60))
+    # The latest screening, kept on the row so the queue groups and counts in SQL; what
+    # each rule found is in screening_evaluations.
+    screening_outcome: Mapped[ScreeningOutcome | None] = mapped_column(
+        enum_column(ScreeningOutcome, "screening_outcome"))
+    screened_at: Mapped[datetime | None]
+    # Screening decisions that are not stages: a person's flag, and a request for more
+    # information (the answer arrives as an edit, which screens the contact again).
+    flagged_at: Mapped[datetime | None]
+    flag_note: Mapped[str | None] = mapped_column(Text)
+    info_requested_at: Mapped[datetime | None]
     preferred_contact_method: Mapped[str | None] = mapped_column(String(20))
     date_of_birth: Mapped[date | None]
     height_cm: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
