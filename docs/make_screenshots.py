@@ -1,5 +1,6 @@
-"""Render the main window (each tab) and the Settings dialog to PNG, offscreen, on a
-throw-away database with demo data:  python docs/make_screenshots.py [OUT_DIR]"""
+"""Render the main window (each tab), the Settings and DQ settings dialogs to PNG,
+offscreen, on a throw-away database with demo data:
+python docs/make_screenshots.py [OUT_DIR]"""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def main(out: Path, with_demo: bool = True) -> None:
         QApplication.processEvents()
         dialog.grab().save(str(out / f"settings-{dialog.tabs.tabText(index).lower()}.png"))
     dialog.close()
+    _dq_settings(context, window, out)
     window.request_quit()
     window.close()
     context.close()
@@ -108,6 +110,28 @@ def _people_windows(context, window, out: Path) -> None:
     with context.sessions() as session:
         details = [contacts.contact_detail(session, i) for i in (first, second)]
     shoot(MergeDialog(details, window), "merge-dialog.png")
+
+
+def _dq_settings(context, window, out: Path) -> None:
+    """The DQ settings dialog on each applicant type's tab; the carrier's scrolled to its
+    blocked-states list."""
+    from PySide6.QtWidgets import QApplication
+
+    from orchid_desktop.domain.vocab import ApplicantType
+    from orchid_desktop.ui.dq_settings_dialog import DQSettingsDialog
+
+    for kind, name in ((ApplicantType.EGG_DONOR, "egg-donor"),
+                       (ApplicantType.GESTATIONAL_CARRIER, "carrier")):
+        dialog = DQSettingsDialog(context, kind, parent=window)
+        dialog.resize(dialog.minimumSize())
+        dialog.show()
+        QApplication.processEvents()
+        if kind is ApplicantType.GESTATIONAL_CARRIER:
+            page = dialog.pages[kind]
+            page.scroll.verticalScrollBar().setValue(page.boxes["state"].y())
+            QApplication.processEvents()
+        dialog.grab().save(str(out / f"dq-settings-{name}.png"))
+        dialog.close()
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@ def test_tabs_open_on_empty_states_that_say_how_to_begin(window):
     assert isinstance(window.leads_tab.currentWidget(), EmptyState)
     assert "No leads yet" in window.leads_tab.empty.title_label.text()
     assert "Load demo data" in window.leads_tab.empty.buttons
-    for tab in (window.screening_tab, window.campaigns_tab):
-        assert len(tab.body_label.text()) > 80
+    assert isinstance(window.screening_tab.currentWidget(), EmptyState)
+    assert "DQ settings…" in window.screening_tab.empty.buttons
+    for empty in (window.screening_tab.empty, window.campaigns_tab):
+        assert len(empty.body_label.text()) > 80
 
 
 def test_status_bar_shows_database_sending_state_and_queue(window, context):

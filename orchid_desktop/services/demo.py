@@ -26,7 +26,7 @@ from orchid_desktop.domain.vocab import (
 )
 from orchid_desktop.errors import UserError
 
-from . import audit
+from . import audit, screening
 
 DEMO_LABEL = "Demo data"
 
@@ -97,6 +97,7 @@ def load_demo_data(
             contact = _contact(rng, person, index, now, batch.id, staff_id)
             session.add(contact)
             session.flush()
+            screening.screen_contact(session, contact.id, today=now.date())
             if rng.random() < 0.6:
                 session.add(ContactNote(contact_id=contact.id, author_id=staff_id,
                                         body=rng.choice(NOTES)))
@@ -105,6 +106,47 @@ def load_demo_data(
                      entity_id=batch.id, action="demo_loaded",
                      changes={"leads": leads, "contacts": contacts})
         return DemoResult(leads, contacts, batch.id)
+
+
+DONOR_ANSWERS = {
+    "nicotine": "no", "drugs": "no", "injected_drugs": "no", "contraception": "none",
+    "cycles": "regular", "prior_donation_cycles": "0", "heritable_disorder_self": "no",
+    "heritable_disorder_family": "no", "adopted": "no", "psychiatric_treatment_now": "no",
+    "antidepressants_now": "no", "tattoo_piercing_ever": "no", "sti_treated_ever": "no",
+    "jail_ever": "no",
+}
+CARRIER_ANSWERS = {
+    "term_deliveries": "2", "children_at_home": "yes", "vaginal_deliveries": "2",
+    "c_sections": "0", "miscarriages": "0", "breastfeeding": "no", "nicotine": "no",
+    "drugs": "no", "partner_drug_use": "no", "government_assistance": "none",
+    "last_delivery_type": "vaginal", "criminal_record": "no", "partner_criminal_record": "no",
+    "residency": "us_citizen", "complication_preterm_birth": "no",
+    "complication_preeclampsia": "no", "complication_gestational_diabetes": "no",
+    "complication_hypertension": "no",
+}
+# what makes a demo applicant interesting to screen: (chance, answers)
+DONOR_TWISTS = ((0.06, {"nicotine": "yes"}), (0.08, {"contraception": "depo_provera"}),
+                (0.08, {"cycles": "irregular"}), (0.05, {"adopted": "yes"}))
+CARRIER_TWISTS = ((0.06, {"c_sections": "3"}), (0.08, {"government_assistance": "wic"}),
+                  (0.05, {"partner_drug_use": "yes"}), (0.08, {"breastfeeding": "yes"}))
+
+
+def _screening_answers(rng: random.Random, donor: bool, today: date) -> dict[str, str]:
+    """Most demo applicants answer everything; some leave questions open, some give an
+    answer the rules flag, defer or disqualify."""
+    answers = dict(DONOR_ANSWERS if donor else CARRIER_ANSWERS)
+    if not donor:
+        answers["last_delivery_date"] = (today - timedelta(days=rng.randint(200, 1500))
+                                         ).isoformat()
+    for chance, twist in DONOR_TWISTS if donor else CARRIER_TWISTS:
+        if rng.random() < chance:
+            answers.update(twist)
+    if donor and answers["contraception"] == "depo_provera":
+        answers["contraception_stopped_on"] = (today - timedelta(days=20)).isoformat()
+    if rng.random() < 0.25:
+        for key in rng.sample(sorted(answers), rng.randint(1, 3)):
+            del answers[key]
+    return answers
 
 
 def _unique_people(rng: random.Random, count: int) -> list[tuple[str, str, str, str]]:
@@ -177,6 +219,6 @@ def _contact(rng, person, index, now, batch_id, staff_id) -> Contact:
         profile={"relationship_status": rng.choice(["single", "married", "partnered"]),
                  "education": rng.choice(["high_school", "some_college", "bachelor",
                                           "graduate"]),
-                 "nicotine": "no", **({} if donor else {"children_at_home": "yes"})},
+                 **_screening_answers(rng, donor, now.date())},
         created_at=created, import_batch_id=batch_id, created_by_id=staff_id,
     )

@@ -71,14 +71,14 @@ def _name(contact: Contact) -> str:
     return f"{contact.first_name} {contact.last_name}".strip() or f"Contact #{contact.id}"
 
 
-def _awaiting_decision(contact: Contact, today: date) -> bool:
+def awaiting_decision(contact: Contact, today: date) -> bool:
     return contact.stage in SCREENING_STAGES or (
         contact.stage is PipelineStage.DEFERRED and contact.deferred_until is not None
         and contact.deferred_until <= today)
 
 
 def _require_awaiting(contact: Contact, today: date, doing: str) -> None:
-    if not _awaiting_decision(contact, today):
+    if not awaiting_decision(contact, today):
         raise UserError(f"{_name(contact)} is no longer waiting for a screening decision "
                         f"(now {contact.stage.label}), so they cannot be {doing}. "
                         "Someone may have decided on another workstation: refresh the queue.")

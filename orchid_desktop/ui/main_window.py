@@ -24,6 +24,7 @@ from orchid_desktop.services.sending_state import SendingMode, SendingSnapshot
 from .contacts_tab import ContactsTab
 from .empty_state import EmptyState
 from .leads_tab import LeadsTab
+from .screening_tab import ScreeningTab
 from .tasks import run_in_background
 
 log = logging.getLogger(__name__)
@@ -107,11 +108,16 @@ class MainWindow(QMainWindow):
         self.contacts_tab.open_lead = self.leads_tab.open_person
         self.leads_tab.people_changed.connect(self.contacts_tab.refresh)
         self.contacts_tab.people_changed.connect(self.leads_tab.refresh)
-        self.screening_tab = EmptyState(
+        self.screening_tab = ScreeningTab(self.context, EmptyState(
             "Nothing to screen",
-            "The screening queue lists contacts in review with what the DQ rules found: "
-            "disqualified, flagged, needs data, deferred or passed. The agency-default rules "
-            "for egg donors and gestational carriers are already in place.")
+            "The screening queue lists egg-donor and gestational-carrier contacts with what "
+            "the DQ rules found: disqualified, flagged, needs data, deferred or passed. The "
+            "agency-default rules are already in place; review them in DQ settings.",
+            [("DQ settings…", lambda: self.screening_tab.open_settings()), demo]))
+        self.screening_tab.open_contact = self.contacts_tab.open_person
+        for tab in (self.leads_tab, self.contacts_tab):
+            tab.people_changed.connect(self.screening_tab.refresh)
+        self.screening_tab.people_changed.connect(self.contacts_tab.refresh)
         self.campaigns_tab = EmptyState(
             "No campaigns yet",
             "Drip sequences and mass emails live here. A library of ready-to-edit templates "
@@ -192,6 +198,7 @@ class MainWindow(QMainWindow):
     def refresh_tabs(self) -> None:
         self.leads_tab.refresh()
         self.contacts_tab.refresh()
+        self.screening_tab.refresh()
 
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog

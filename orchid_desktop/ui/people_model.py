@@ -21,7 +21,14 @@ from PySide6.QtCore import (
 )
 
 from orchid_desktop.domain.contact_points import display_phone
-from orchid_desktop.domain.vocab import ApplicantType, LeadSource, PipelineStage
+from orchid_desktop.domain.dq_parameters import rule_label
+from orchid_desktop.domain.screening_rules import SEVERITY
+from orchid_desktop.domain.vocab import (
+    ApplicantType,
+    LeadSource,
+    PipelineStage,
+    ScreeningOutcome,
+)
 from orchid_desktop.services.listing import Listing
 from orchid_desktop.services.people_query import PeopleFilter
 
@@ -46,7 +53,17 @@ def display(key: str, value: Any) -> str:
         return PipelineStage(value).label
     if key == "status":
         return str(value).replace("_", " ").capitalize()
+    if key == "screening_outcome":
+        return ScreeningOutcome(value).label
+    if key == "fired":  # the latest evaluation's results: what did not pass
+        return " · ".join(f"{rule_label(r['rule'])}: {ScreeningOutcome(r['outcome']).label}"
+                          for r in sorted(value, key=_severity) if r["outcome"] != "pass") \
+            or "Everything passed"
     return str(value).strip()
+
+
+def _severity(result: dict) -> int:
+    return -SEVERITY[ScreeningOutcome(result["outcome"])]
 
 
 class PeopleTableModel(QAbstractTableModel):

@@ -94,6 +94,7 @@ class PeopleTab(QStackedWidget):
     people_changed = Signal()  # something here changed the other tab's data too
 
     noun, plural = "person", "people"
+    has_saved_filters = True
 
     def __init__(self, context: AppContext, listing: Listing, empty: EmptyState, parent=None):
         super().__init__(parent)
@@ -151,14 +152,18 @@ class PeopleTab(QStackedWidget):
         column.addLayout(top)
         column.addWidget(self.toolbar)
         column.addWidget(self.banner)
-        column.addWidget(self.table, 1)
+        column.addWidget(self.body(self.table), 1)
         column.addWidget(self.count_label)
         self.addWidget(empty)
         self.addWidget(content)
         self.selection_actions = []
         self.build_actions()
         self.export_action = self.toolbar.addAction("Export…", self.export)
-        self._load_saved_filters()
+        if self.has_saved_filters:
+            self._load_saved_filters()
+        else:
+            self.saved.hide()
+            save_filter.hide()
         self.refresh()
 
     # -- to be filled in by the Leads and Contacts tabs --------------------------------
@@ -167,6 +172,10 @@ class PeopleTab(QStackedWidget):
 
     def open_person(self, person_id: int | None) -> None:
         raise NotImplementedError
+
+    def body(self, table: QTableView) -> QWidget:
+        """What fills the space under the toolbar: the table, or a layout around it."""
+        return table
 
     def add_archive_actions(self) -> None:
         """Archive in the normal list, Unarchive when the list shows the archived."""
