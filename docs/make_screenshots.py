@@ -64,6 +64,7 @@ def main(out: Path, with_demo: bool = True) -> None:
         dialog.grab().save(str(out / f"settings-{dialog.tabs.tabText(index).lower()}.png"))
     dialog.close()
     _dq_settings(context, window, out)
+    _screening(context, window, out)
     window.request_quit()
     window.close()
     context.close()
@@ -132,6 +133,44 @@ def _dq_settings(context, window, out: Path) -> None:
             QApplication.processEvents()
         dialog.grab().save(str(out / f"dq-settings-{name}.png"))
         dialog.close()
+
+
+
+
+def _screening(context, window, out: Path) -> None:
+    """The queue with a flagged contact's evaluation, a DQ group, and the reject and
+    convert dialogs."""
+    from PySide6.QtWidgets import QApplication
+
+    from orchid_desktop.services import screening_decisions
+    from orchid_desktop.services.screening_view import screening_view
+    from orchid_desktop.ui.screening_dialogs import ConvertDialog, RejectDialog
+
+    def shoot(widget, name):
+        widget.show()
+        QApplication.processEvents()
+        widget.grab().save(str(out / name))
+
+    from datetime import date
+
+    window.resize(1440, 820)
+    window.tabs.setCurrentWidget(window.screening_tab)
+    tab = window.screening_tab
+    tab.refresh()
+    tab.table.selectRow(0)
+    shoot(window, "screening-queue.png")
+    for row in range(tab.group_list.count()):
+        if tab.group_list.item(row).text().startswith("DQ"):
+            tab.group_list.setCurrentRow(row)
+    tab.table.selectRow(0)
+    shoot(window, "screening-dq-group.png")
+    shoot(RejectDialog(tab.detail.view, window), "screening-reject-dialog.png")
+    with context.sessions() as session:
+        view = screening_view(session, tab.detail.view.contact_id)
+        staff = screening_decisions.staff_choices(session)
+    shoot(ConvertDialog(view, staff, context.staff_id, date.today(), window),
+          "screening-convert-dialog.png")
+    window.resize(1180, 720)
 
 
 if __name__ == "__main__":

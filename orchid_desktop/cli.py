@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="VALUE", help="lead status or contact stage; repeatable")
     export.add_argument("--archived", action="store_true",
                         help="the archived people instead of the active ones")
+    screen = commands.add_parser(
+        "screen", parents=[common],
+        help="run the current DQ rules on every contact (or the given ids) and store "
+             "the evaluations")
+    screen.add_argument("ids", nargs="*", type=int, metavar="ID",
+                        help="contact ids; none means every active contact")
     return parser
 
 
@@ -81,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(database)
         if args.command == "export":
             return _export(args, database)
+        if args.command == "screen":
+            return _screen(args.ids, database)
         raise AssertionError(args.command)
     except UserError as error:
         print(f"orchid-desktop: {error}", file=sys.stderr)
@@ -142,6 +150,19 @@ def _export(args: argparse.Namespace, database: str | None) -> int:
     try:
         written = export_people(context.sessions, kind, people, args.path)
         print(f"Exported {written} {kind.name} to {args.path}")
+    finally:
+        context.close()
+    return 0
+
+
+def _screen(ids: list[int], database: str | None) -> int:
+    from orchid_desktop.app import open_context
+    from orchid_desktop.services.screening import screen_contacts
+
+    context = open_context(database)
+    try:
+        tally = screen_contacts(context.sessions, ids or None)
+        print(tally.summary())
     finally:
         context.close()
     return 0

@@ -84,3 +84,13 @@ def test_smoke_test_creates_the_local_database(tmp_path):
                            capture_output=True, text=True, env=env, timeout=120)
     assert smoke.returncode == 0, smoke.stderr
     assert (tmp_path / "home" / "data" / "orchid.db").exists()
+
+
+def test_screen_runs_the_rules_on_everyone_or_the_given_ids(capsys):
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    assert main(["screen"]) == 0
+    everyone = capsys.readouterr().out
+    assert everyone.startswith("Screened ") and "of" in everyone and "passed" in everyone
+    assert main(["screen", "1"]) == 0
+    assert capsys.readouterr().out.startswith("Screened 1 of 1 contacts")

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from orchid_desktop.db.models import Contact, DQRuleSet, ScreeningEvaluation
 from orchid_desktop.domain.application_fields import BY_KEY
 from orchid_desktop.domain.dq_defaults import SCREENED_TYPES
-from orchid_desktop.domain.screening_rules import label_of
+from orchid_desktop.domain.dq_parameters import rule_label
+from orchid_desktop.domain.screening_rules import SEVERITY, label_of
 from orchid_desktop.domain.vocab import ApplicantType, PipelineStage, ScreeningOutcome
 from orchid_desktop.errors import UserError
 
@@ -61,10 +62,13 @@ class ScreeningView:
         return [line for line in self.lines if line.outcome is not ScreeningOutcome.PASS]
 
     def reason_choices(self) -> list[tuple[str, str]]:
-        """What a rejection can be filed under: the codes the rules fired (most severe
-        first), then the screener's own reasons."""
-        rules = [(line.code, f"{line.code} — {line.message}") for line in self.fired()
-                 if line.outcome in (ScreeningOutcome.DQ, ScreeningOutcome.FLAG)]
+        """What a rejection can be filed under: the codes the rules fired (DQ first), then
+        the screener's own reasons."""
+        fired = sorted((line for line in self.fired()
+                        if line.outcome in (ScreeningOutcome.DQ, ScreeningOutcome.FLAG)),
+                       key=lambda line: -SEVERITY[line.outcome])
+        rules = [(line.code, f"{rule_label(line.rule)}: {line.outcome.label} ({line.code})")
+                 for line in fired]
         return rules + list(REJECTION_REASONS)
 
 
