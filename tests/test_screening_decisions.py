@@ -41,9 +41,16 @@ from orchid_desktop.services.screening_queue import (
 from tests.people_helpers import add_contact, person
 
 TODAY = date.today()
+
+
+def years_ago(years: int, days: int = 0) -> date:
+    """A birthday ``years`` ago, less ``days`` (a 29 February today counts from 28 Feb)."""
+    day = TODAY if (TODAY.month, TODAY.day) != (2, 29) else TODAY - timedelta(days=1)
+    return day.replace(year=day.year - years) - timedelta(days=days)
+
 # a profile every egg-donor rule passes (age 25, BMI 22)
 PASSING = {
-    "date_of_birth": (TODAY.replace(year=TODAY.year - 25) - timedelta(days=3)).isoformat(),
+    "date_of_birth": years_ago(25, days=3).isoformat(),
     "height_cm": "165", "weight_kg": "60", "nicotine": "no", "drugs": "no",
     "injected_drugs": "no", "contraception": "none", "cycles": "regular",
     "prior_donation_cycles": "0", "heritable_disorder_self": "no",
@@ -101,7 +108,7 @@ def test_the_rules_run_when_a_contact_is_created_and_edited_without_an_edit_conf
     assert created.version == 1  # screening is not an edit: no version bump
     edit(context, contact_id, **PASSING)
     assert row(context, contact_id).screening_outcome is ScreeningOutcome.PASS
-    edit(context, contact_id, date_of_birth=(TODAY.replace(year=TODAY.year - 20)).isoformat())
+    edit(context, contact_id, date_of_birth=years_ago(20).isoformat())
     assert row(context, contact_id).screening_outcome is ScreeningOutcome.DQ
     with context.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ScreeningEvaluation).where(
@@ -275,6 +282,50 @@ def test_convert_to_client_opens_a_numbered_case_once(context):
 @pytest.mark.postgres
 def test_convert_to_client_on_postgresql(pg_context):
     check_conversion(pg_context)
+
+
+def test_a_decision_on_what_has_changed_since_is_refused(context):
+    from orchid_desktop.errors import ConflictError
+    from orchid_desktop.services.screening_view import screening_view
+
+    contact_id = passing_contact(context)
+    with context.sessions() as session:
+        looked_at = screening_view(session, contact_id).seen()
+    edit(context, contact_id, cycles="irregular")  # another workstation: now a FLAG
+    with pytest.raises(ConflictError, match="another workstation"), \
+            context.sessions.begin() as session:
+        decide.approve(session, contact_id, staff_id=context.staff_id, seen=looked_at)
+    assert row(context, contact_id).stage is PipelineStage.PRE_SCREEN
+    with context.sessions() as session:
+        fresh = screening_view(session, contact_id).seen()
+    with context.sessions.begin() as session:
+        decide.approve(session, contact_id, staff_id=context.staff_id, seen=fresh)
+    # a flag set elsewhere first is reported, not silently kept over this screener's note
+    other = passing_contact(context, "Bo", "bo@example.com")
+    with context.sessions.begin() as session:
+        decide.set_flag(session, other, True, staff_id=context.staff_id, note="photos")
+    with pytest.raises(ConflictError, match="flagged on another workstation"), \
+            context.sessions.begin() as session:
+        decide.set_flag(session, other, True, staff_id=context.staff_id, note="travel")
+
+
+def test_approving_past_missing_answers_needs_a_reason(context):
+    contact_id = add_contact(context, "Nia", "Data", "nia@example.com")
+    with pytest.raises(ValidationError, match="miss answers"), \
+            context.sessions.begin() as session:
+        decide.approve(session, contact_id, staff_id=context.staff_id)
+
+
+def test_case_numbers_follow_the_highest_even_with_a_gap(context):
+    first = _approved(context, "Ana", "ana@example.com")
+    with context.sessions.begin() as session:
+        client = Client(contact_id=first)
+        session.add(client)
+        session.flush()
+        session.add(Case(case_number="ED-2026-0007", client_id=client.id,
+                         start_date=date(2026, 1, 5)))
+    second = _approved(context, "Bea", "bea@example.com")
+    assert _convert(context, second).case_number == "ED-2026-0008"
 
 
 def test_rescreen_all_in_batches_with_progress_and_stop(context, monkeypatch):

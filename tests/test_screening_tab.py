@@ -264,3 +264,30 @@ def test_saving_dq_settings_offers_to_rescreen_everyone(tab, queue, monkeypatch,
     with qtbot.waitSignal(tab.rescreen_finished, timeout=10_000):
         tab.settings_action.trigger()
     assert len(asked) == 1 and "Re-screen everyone" in asked[0]
+
+
+def test_a_decision_taken_elsewhere_is_reported_once_and_the_queue_reread(
+        tab, queue, monkeypatch, context):
+    tab.refresh()
+    choose(tab, "Pat Silva")
+    with context.sessions.begin() as session:  # another workstation decides first
+        screening_decisions.approve(session, queue["passed"], staff_id=context.staff_id)
+    shown = drive(monkeypatch, RejectDialog, lambda d: 1)
+    tab.reject_action.trigger()
+    assert len(shown) == 1  # not offered again: nothing in the dialog can fix it
+    assert "another workstation" in tab.errors[0]
+    assert stage_of(context, queue["passed"]) is PipelineStage.APPROVED
+    assert "Pat Silva" not in listed(tab)
+
+
+def test_the_reject_banner_says_a_notice_was_queued_only_when_it_was(
+        tab, queue, monkeypatch):
+    tab.refresh()
+    choose(tab, "Dee Silva")
+
+    def no_notice(dialog):
+        dialog.send_notice.setChecked(False)
+        return 1
+    drive(monkeypatch, RejectDialog, no_notice)
+    tab.reject_action.trigger()
+    assert tab.banner.label.text() == "Dee Silva rejected."

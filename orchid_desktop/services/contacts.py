@@ -250,7 +250,9 @@ def change_stage(session: Session, contact_id: int, stage: PipelineStage, *,
     audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
                  action=action, changes=changes, reason=reason)
     if stage in ENDS_RECRUITMENT_MAIL:
-        leave_drips(session, contact.id, f"{stage.label.lower()}: {reason or code}")
+        # the code only: the screener's note may be medical, and these reasons are
+        # stored beside mail records
+        leave_drips(session, contact.id, f"{stage.label.lower()}" + (f": {code}" if code else ""))
     return contact
 
 

@@ -29,9 +29,11 @@ from .drip_exit import leave_drips
 RESCREEN_BATCH = 200
 
 
-def current_rule_set(session: Session, applicant_type: ApplicantType) -> DQRuleSet | None:
-    return session.scalars(select(DQRuleSet).where(
-        DQRuleSet.applicant_type == applicant_type, DQRuleSet.is_current)).first()
+def current_rule_set(session: Session, applicant_type: ApplicantType, *,
+                     for_update: bool = False) -> DQRuleSet | None:
+    query = select(DQRuleSet).where(DQRuleSet.applicant_type == applicant_type,
+                                    DQRuleSet.is_current)
+    return session.scalars(query.with_for_update() if for_update else query).first()
 
 
 def save_rule_set(session: Session, applicant_type: ApplicantType, rules: dict[str, Any], *,
@@ -39,7 +41,8 @@ def save_rule_set(session: Session, applicant_type: ApplicantType, rules: dict[s
     """A new current version; the previous one is kept for the evaluations that used it."""
     if applicant_type not in SCREENED_TYPES:
         raise ValidationError([f"{applicant_type.label} applicants are not screened."])
-    current = current_rule_set(session, applicant_type)
+    # locked: two workstations saving at once take turns, the second building on the first
+    current = current_rule_set(session, applicant_type, for_update=True)
     if current is not None and current.rules == rules:
         return current  # nothing changed: no new version
     number = (current.version_number + 1) if current else 1
@@ -96,7 +99,9 @@ def screen_contact(session: Session, contact_id: int, *,
     The row is updated without a version bump: a re-screen is not an edit, and must not
     make a coordinator's open window report a conflict."""
     today = today or date.today()
-    contact = session.get(Contact, contact_id)
+    # locked (PostgreSQL) so an edit committed meanwhile is read, not overwritten by an
+    # outcome computed from the answers before it
+    contact = session.get(Contact, contact_id, with_for_update=True, populate_existing=True)
     if contact is None:
         raise UserError("That contact no longer exists.")
     rule_set = current_rule_set(session, contact.applicant_type)

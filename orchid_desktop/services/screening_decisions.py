@@ -10,9 +10,9 @@ library for the sending engine. No reason, medical or otherwise, ever goes into 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from orchid_desktop.domain.vocab import (
     PipelineStage,
     ScreeningOutcome,
 )
-from orchid_desktop.errors import UserError, ValidationError
+from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
 from . import audit
 from .contacts import change_stage
@@ -58,12 +58,26 @@ CASE_PREFIX = {ApplicantType.EGG_DONOR: "ED", ApplicantType.GESTATIONAL_CARRIER:
                ApplicantType.OTHER: "CL"}
 
 
-def _contact(session: Session, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id)
+@dataclass(frozen=True)
+class Seen:
+    """What the screener was looking at: a decision on anything newer is refused."""
+    version: int
+    screened_at: datetime | None
+
+
+def _contact(session: Session, contact_id: int, seen: Seen | None = None) -> Contact:
+    # locked (PostgreSQL): two workstations deciding at once take turns, and the second
+    # sees the first's decision
+    contact = session.get(Contact, contact_id, with_for_update=True, populate_existing=True)
     if contact is None or contact.merged_into_id is not None:
         raise UserError("That contact no longer exists (merged or removed).")
     if contact.archived_at is not None:
         raise UserError("That contact is archived; unarchive it first.")
+    if seen is not None and (contact.version, contact.screened_at) != (seen.version,
+                                                                       seen.screened_at):
+        raise ConflictError(f"{_name(contact)} was changed or screened again on another "
+                            "workstation since you opened them. Look at the new evaluation, "
+                            "then decide.")
     return contact
 
 
@@ -84,24 +98,33 @@ def _require_awaiting(contact: Contact, today: date, doing: str) -> None:
                         "Someone may have decided on another workstation: refresh the queue.")
 
 
+NEEDS_A_REASON_TO_APPROVE = {
+    ScreeningOutcome.DQ: "The rules disqualified this person: say why you approve them "
+                         "anyway.",
+    ScreeningOutcome.DEFER: "The rules say this person is not eligible yet: say why you "
+                            "approve them now.",
+    ScreeningOutcome.NEEDS_DATA: "The rules still miss answers: say how you checked them.",
+}
+
+
 def approve(session: Session, contact_id: int, *, staff_id: int | None, note: str = "",
-            today: date | None = None) -> Contact:
-    """Screening passed: the contact moves to Approved, ready to convert. Overruling the
-    rules' DQ needs a reason in the history."""
-    contact = _contact(session, contact_id)
+            today: date | None = None, seen: Seen | None = None) -> Contact:
+    """Screening passed: the contact moves to Approved, ready to convert. Approving over
+    the rules (a DQ, a deferral, missing answers) needs a reason in the history."""
+    contact = _contact(session, contact_id, seen)
     _require_awaiting(contact, today or date.today(), "approved")
-    if contact.screening_outcome is ScreeningOutcome.DQ and not note.strip():
-        raise ValidationError(["The rules disqualified this person: say why you approve "
-                               "them anyway."])
+    if contact.screening_outcome in NEEDS_A_REASON_TO_APPROVE and not note.strip():
+        raise ValidationError([NEEDS_A_REASON_TO_APPROVE[contact.screening_outcome]])
     return change_stage(session, contact.id, PipelineStage.APPROVED, staff_id=staff_id,
                         reason=note, action="approved")
 
 
 def reject(session: Session, contact_id: int, *, staff_id: int | None, reason_code: str,
-           note: str = "", send_notice: bool = False, today: date | None = None) -> int | None:
+           note: str = "", send_notice: bool = False, today: date | None = None,
+           seen: Seen | None = None) -> int | None:
     """Disqualify with a reason code; the person leaves every drip at once. With
     ``send_notice`` the kind rejection notice is queued; returns its outbox id."""
-    contact = _contact(session, contact_id)
+    contact = _contact(session, contact_id, seen)
     _require_awaiting(contact, today or date.today(), "rejected")
     reason_code = (reason_code or "").strip().upper()
     if not reason_code:
@@ -117,10 +140,10 @@ def reject(session: Session, contact_id: int, *, staff_id: int | None, reason_co
 
 
 def defer(session: Session, contact_id: int, until: date, *, staff_id: int | None,
-          note: str = "", today: date | None = None) -> Contact:
+          note: str = "", today: date | None = None, seen: Seen | None = None) -> Contact:
     """Not now: the contact leaves the queue and comes back by itself on ``until``."""
     today = today or date.today()
-    contact = _contact(session, contact_id)
+    contact = _contact(session, contact_id, seen)
     _require_awaiting(contact, today, "deferred")
     if until <= today:
         raise ValidationError(["Choose a date after today to look at this person again."])
@@ -132,7 +155,10 @@ def set_flag(session: Session, contact_id: int, flagged: bool, *, staff_id: int 
              note: str = "") -> Contact:
     """A screener's own flag, for a person who needs a closer look whatever the rules say."""
     contact = _contact(session, contact_id)
-    if flagged == (contact.flagged_at is not None):
+    if flagged and contact.flagged_at is not None:
+        raise ConflictError(f"{_name(contact)} was flagged on another workstation meanwhile "
+                            f"(\"{contact.flag_note}\"). Add your point as a note instead.")
+    if not flagged and contact.flagged_at is None:
         return contact
     if flagged and not note.strip():
         raise ValidationError(["Say what needs a closer look."])
@@ -202,10 +228,11 @@ class Conversion:
 
 
 def convert_to_client(session: Session, contact_id: int, *, staff_id: int | None,
-                      coordinator_id: int | None, start_date: date) -> Conversion:
+                      coordinator_id: int | None, start_date: date,
+                      seen: Seen | None = None) -> Conversion:
     """The accepted applicant becomes a client with an open case. The contact stays as
     history, linked from the client; a contact is converted at most once."""
-    contact = _contact(session, contact_id)
+    contact = _contact(session, contact_id, seen)
     existing = session.scalar(select(Client).where(Client.contact_id == contact.id))
     if existing is not None:
         number = session.scalar(select(Case.case_number).where(Case.client_id == existing.id))
@@ -238,9 +265,11 @@ def _open_case(session: Session, client: Client, applicant_type: ApplicantType,
     second, which takes the next one."""
     prefix = f"{CASE_PREFIX[applicant_type]}-{start_date.year}-"
     for _ in range(5):
-        taken = session.scalar(select(func.count()).select_from(Case)
-                               .where(Case.case_number.like(f"{prefix}%"))) or 0
-        case = Case(case_number=f"{prefix}{taken + 1:04d}", client_id=client.id,
+        numbers = session.scalars(select(Case.case_number)
+                                  .where(Case.case_number.like(f"{prefix}%")))
+        highest = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()),
+                      default=0)
+        case = Case(case_number=f"{prefix}{highest + 1:04d}", client_id=client.id,
                     coordinator_id=coordinator_id, start_date=start_date)
         try:
             with session.begin_nested():

@@ -124,4 +124,4 @@ def marketing_excluded() -> ColumnElement[bool]:
     """Contacts no marketing mail may reach: disqualified or rejected, withdrawn, or
     disqualified by the latest run of the rules (campaigns and sending read this)."""
     return or_(Contact.stage.in_((PipelineStage.DISQUALIFIED, PipelineStage.WITHDRAWN)),
-               Contact.screening_outcome == ScreeningOutcome.DQ)
+               Contact.screening_outcome.is_not_distinct_from(ScreeningOutcome.DQ))

@@ -19,7 +19,12 @@ from orchid_desktop.domain.screening_rules import SEVERITY, label_of
 from orchid_desktop.domain.vocab import ApplicantType, PipelineStage, ScreeningOutcome
 from orchid_desktop.errors import UserError
 
-from .screening_decisions import REJECTION_REASONS, awaiting_decision, client_case
+from .screening_decisions import (
+    REJECTION_REASONS,
+    Seen,
+    awaiting_decision,
+    client_case,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class ScreeningView:
     dq_reason_code: str | None = None
     case_number: str | None = None
     awaiting: bool = False  # in the "to decide" queue: approve, reject, defer apply
+    version: int = 0
+
+    def seen(self) -> Seen:
+        return Seen(self.version, self.screened_at)
 
     @property
     def is_screened_type(self) -> bool:
@@ -67,7 +76,8 @@ class ScreeningView:
         fired = sorted((line for line in self.fired()
                         if line.outcome in (ScreeningOutcome.DQ, ScreeningOutcome.FLAG)),
                        key=lambda line: -SEVERITY[line.outcome])
-        rules = [(line.code, f"{rule_label(line.rule)}: {line.outcome.label} ({line.code})")
+        rules = [(line.code,
+                  f"{rule_label(line.rule)}: {line.outcome.label} ({line.code})")
                  for line in fired]
         return rules + list(REJECTION_REASONS)
 
@@ -84,7 +94,7 @@ def screening_view(session: Session, contact_id: int) -> ScreeningView:
         flagged_at=contact.flagged_at, deferred_until=contact.deferred_until,
         info_requested_at=contact.info_requested_at, dq_reason_code=contact.dq_reason_code,
         case_number=found[1].case_number if found else None,
-        awaiting=awaiting_decision(contact, date.today()))
+        awaiting=awaiting_decision(contact, date.today()), version=contact.version)
     row = session.execute(
         select(ScreeningEvaluation, DQRuleSet.version_number)
         .join(DQRuleSet, DQRuleSet.id == ScreeningEvaluation.rule_set_id)
@@ -102,7 +112,8 @@ def _line(result: dict[str, Any]) -> RuleLine:
     return RuleLine(
         result["rule"], ScreeningOutcome(result["outcome"]), result["code"], result["message"],
         date.fromisoformat(eligible) if eligible else None,
-        tuple((answer_label(key), answer_text(key, value)) for key, value in (result.get("inputs") or {}).items()))
+        tuple((answer_label(key), answer_text(key, value))
+              for key, value in (result.get("inputs") or {}).items()))
 
 
 COMPUTED_LABELS = {"age": "Age", "bmi": "BMI"}  # worked out by the rules, not answered

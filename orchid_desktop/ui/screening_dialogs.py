@@ -64,17 +64,22 @@ def _email_box(text: str, view: ScreeningView) -> QCheckBox:
     return box
 
 
+APPROVING_OVER = {"dq": "The rules disqualified this person.",
+                  "defer": "The rules say this person is not eligible yet.",
+                  "needs_data": "The rules still miss some answers."}
+
+
 class ApproveDialog(DecisionDialog):
     def __init__(self, view: ScreeningView, parent=None):
-        overruling = view.outcome is not None and view.outcome.value == "dq"
+        over_rules = APPROVING_OVER.get(view.outcome.value if view.outcome else "")
         super().__init__(
             f"Approve {view.name}",
-            ("The rules disqualified this person. Approving overrules them: say why, for the "
-             "history." if overruling else
-             "Screening passed: the contact moves to Approved, ready to convert to a client."),
+            (f"{over_rules} Approving goes past them: say why, for the history."
+             if over_rules else
+             "The contact moves to Approved, ready to convert to a client."),
             "Approve", parent)
-        self.note = _note_box("Why you approve (required when overruling the rules)"
-                              if overruling else "Note for the history (optional)")
+        self.note = _note_box("Why you approve (required)" if over_rules
+                              else "Note for the history (optional)")
         self.form.addRow("Note", self.note)
         self.finish()
 

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from orchid_desktop.app import AppContext
 from orchid_desktop.db.models import Contact
 from orchid_desktop.domain.dq_defaults import SCREENED_TYPES
-from orchid_desktop.errors import UserError
+from orchid_desktop.errors import UserError, ValidationError
 from orchid_desktop.services import screening
 from orchid_desktop.services import screening_decisions as decide
 from orchid_desktop.services.listing import Listing
@@ -69,7 +69,7 @@ class ScreeningTab(PeopleTab):
         self.open_contact: Callable[[int], None] | None = None
         self.model.total_changed.connect(self._update_counts)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self.show_current())
-        self._rescreen_cancelled = False
+        self._fixable = False
         self.show_current()
 
     # -- layout -------------------------------------------------------------------------
@@ -151,7 +151,8 @@ class ScreeningTab(PeopleTab):
         with self.context.sessions() as session:
             return bool(session.scalar(select(func.count()).select_from(
                 select(Contact.id).where(Contact.applicant_type.in_(SCREENED_TYPES),
-                                         Contact.merged_into_id.is_(None)).limit(1)
+                                         Contact.merged_into_id.is_(None),
+                                         Contact.archived_at.is_(None)).limit(1)
                 .subquery())))
 
     def _update_counts(self, *_) -> None:
@@ -196,19 +197,32 @@ class ScreeningTab(PeopleTab):
         self.open_action.setEnabled(view is not None)
 
     # -- decisions ----------------------------------------------------------------------
-    def _decide(self, dialog, work: Callable, message: str) -> bool:
-        """Show ``dialog`` until the decision is saved or the screener cancels; a problem
-        is shown and the dialog comes back with what they typed."""
+    def _decide(self, dialog, work: Callable, message: str | Callable[[], str]) -> bool:
+        """Show ``dialog`` until the decision is saved or the screener cancels. Something
+        they can fix in the dialog (a missing reason) brings it back with what they
+        typed; anything else (decided elsewhere meanwhile) is shown and the queue reread."""
         while dialog.exec():
-            try:
-                with self.context.sessions.begin() as session:
-                    work(session)
-            except UserError as error:
-                self.show_error(str(error))
-                continue
-            self.after_change(message)
-            return True
+            if self._save(lambda s: work(s)):
+                self.after_change(message() if callable(message) else message)
+                return True
+            if not self._fixable:
+                return False
         return False
+
+    def _save(self, work: Callable) -> bool:
+        self._fixable = False
+        try:
+            with self.context.sessions.begin() as session:
+                work(session)
+        except ValidationError as error:
+            self._fixable = True
+            self.show_error(str(error))
+            return False
+        except UserError as error:
+            self.show_error(str(error))
+            self.refresh()
+            return False
+        return True
 
     def approve(self) -> None:
         view = self.detail.view
@@ -217,19 +231,20 @@ class ScreeningTab(PeopleTab):
         dialog = ApproveDialog(view, self)
         self._decide(dialog, lambda s: decide.approve(
             s, view.contact_id, staff_id=self.context.staff_id,
-            note=dialog.note.toPlainText()), f"{view.name} approved.")
+            note=dialog.note.toPlainText(), seen=view.seen()), f"{view.name} approved.")
 
     def reject(self) -> None:
         view = self.detail.view
         if view is None:
             return
         dialog = RejectDialog(view, self)
-        self._decide(dialog, lambda s: decide.reject(
+        notice: list[int | None] = []
+        self._decide(dialog, lambda s: notice.append(decide.reject(
             s, view.contact_id, staff_id=self.context.staff_id,
             reason_code=dialog.reason_code(), note=dialog.note.toPlainText(),
-            send_notice=dialog.send_notice.isChecked()),
-            f"{view.name} rejected" + (" and the kind notice queued."
-                                       if view.email else "."))
+            send_notice=dialog.send_notice.isChecked(), seen=view.seen())),
+            lambda: f"{view.name} rejected" + (", and the kind notice queued."
+                                               if notice and notice[-1] else "."))
 
     def defer(self) -> None:
         view = self.detail.view
@@ -238,16 +253,16 @@ class ScreeningTab(PeopleTab):
         dialog = DeferDialog(view, date.today(), self)
         self._decide(dialog, lambda s: decide.defer(
             s, view.contact_id, dialog.date(), staff_id=self.context.staff_id,
-            note=dialog.note.toPlainText()), f"{view.name} deferred.")
+            note=dialog.note.toPlainText(), seen=view.seen()), f"{view.name} deferred.")
 
     def toggle_flag(self) -> None:
         view = self.detail.view
         if view is None:
             return
         if view.flagged_at:
-            with self.context.sessions.begin() as session:
-                decide.set_flag(session, view.contact_id, False, staff_id=self.context.staff_id)
-            self.after_change(f"{view.name} unflagged.")
+            if self._save(lambda s: decide.set_flag(s, view.contact_id, False,
+                                                    staff_id=self.context.staff_id)):
+                self.after_change(f"{view.name} unflagged.")
             return
         dialog = FlagDialog(view, self)
         self._decide(dialog, lambda s: decide.set_flag(
@@ -274,7 +289,8 @@ class ScreeningTab(PeopleTab):
         made: list[decide.Conversion] = []
         if self._decide(dialog, lambda s: made.append(decide.convert_to_client(
                 s, view.contact_id, staff_id=self.context.staff_id,
-                coordinator_id=dialog.coordinator_id(), start_date=dialog.start_date())),
+                coordinator_id=dialog.coordinator_id(), start_date=dialog.start_date(),
+                seen=view.seen())),
                 f"{view.name} converted to a client."):
             self.banner.show_message(f"{view.name} is now a client: case "
                                      f"{made[0].case_number} opened.")
@@ -304,23 +320,27 @@ class ScreeningTab(PeopleTab):
         relay = ProgressRelay(self)
         relay.progressed.connect(lambda done, total: (progress.setMaximum(total),
                                                       progress.setValue(done)))
-        self._rescreen_cancelled = False
-        progress.canceled.connect(lambda: setattr(self, "_rescreen_cancelled", True))
-        self.rescreen_all_action.setEnabled(False)
+        stop_requested: list[bool] = []  # this run's own: a later run cannot undo a Stop
+        progress.canceled.connect(lambda: stop_requested.append(True))
+        self._set_rescreen_enabled(False)
 
         def report(done: int, total: int) -> bool:
             relay.progressed.emit(done, total)
-            return not self._rescreen_cancelled
+            return not stop_requested
+
+        def settle() -> None:
+            progress.reset()
+            progress.deleteLater()
+            relay.deleteLater()
+            self._set_rescreen_enabled(True)
 
         def finished(tally) -> None:
-            progress.reset()
-            self.rescreen_all_action.setEnabled(True)
+            settle()
             self.after_change(tally.summary())
             self.rescreen_finished.emit(tally)
 
         def failed(error) -> None:
-            progress.reset()
-            self.rescreen_all_action.setEnabled(True)
+            settle()
             self.show_error(f"Re-screening stopped: {error}")
 
         sessions = self.context.sessions
@@ -328,6 +348,11 @@ class ScreeningTab(PeopleTab):
                           finished, failed, parent=self)
 
     rescreen_finished = Signal(object)  # the tally, for whoever waits (tests, the window)
+
+    def _set_rescreen_enabled(self, enabled: bool) -> None:
+        """One run at a time: the rules and their settings stay as they are until it ends."""
+        for action in (self.rescreen_action, self.rescreen_all_action, self.settings_action):
+            action.setEnabled(enabled)
 
     def open_settings(self) -> None:
         dialog = DQSettingsDialog(self.context, parent=self)
