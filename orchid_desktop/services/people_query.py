@@ -124,7 +124,8 @@ SCREENING = PeopleKind(
         _column("screened_at", "Screened", Contact.screened_at),
         _column("created_at", "Added", Contact.created_at),
     ),
-    Contact.stage, tuple(screening_queue.SCREENING_STAGES), Contact.created_at, "Added",
+    # every stage: the Approved, Waiting and Rejected views list later and side stages
+    Contact.stage, tuple(PipelineStage), Contact.created_at, "Added",
     SavedViewKind.CONTACT_FILTER, is_queue=True,
 )
 
