@@ -71,11 +71,15 @@ def _column(key: str, header: str, expression, *sort_keys) -> ListColumn:
     return ListColumn(key, header, expression, sort_keys or (expression,))
 
 
+def _name_column(model) -> ListColumn:
+    return _column("name", "Name", model.first_name + " " + model.last_name,
+                   model.last_name, model.first_name)
+
+
 def _person_columns(model, *rest: ListColumn) -> tuple[ListColumn, ...]:
     """Who someone is and how to reach them come first in both lists."""
     return (
-        _column("name", "Name", model.first_name + " " + model.last_name,
-                model.last_name, model.first_name),
+        _name_column(model),
         _column("email", "Email", model.email, model.email_normalized),
         _column("phone", "Phone", model.phone_e164),
         _column("applicant_type", "Type", model.applicant_type,
@@ -110,8 +114,7 @@ CONTACTS = PeopleKind(
 SCREENING = PeopleKind(
     "screening", Contact,
     (
-        _column("name", "Name", Contact.first_name + " " + Contact.last_name,
-                Contact.last_name, Contact.first_name),
+        _name_column(Contact),
         _column("phone", "Phone", Contact.phone_e164),
         _column("applicant_type", "Type", Contact.applicant_type, Contact.applicant_type,
                 Contact.created_at),

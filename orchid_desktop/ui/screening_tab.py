@@ -67,9 +67,8 @@ class ScreeningTab(PeopleTab):
     def __init__(self, context: AppContext, empty: EmptyState, parent=None):
         super().__init__(context, Listing(context.sessions, SCREENING), empty, parent)
         self.open_contact: Callable[[int], None] | None = None
-        self.model.total_changed.connect(self._update_counts)
+        self.model.total_changed.connect(self._update_counts)  # after every reload
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self.show_current())
-        self._fixable = False
         self.show_current()
 
     # -- layout -------------------------------------------------------------------------
@@ -155,12 +154,14 @@ class ScreeningTab(PeopleTab):
                                          Contact.archived_at.is_(None)).limit(1)
                 .subquery())))
 
-    def _update_counts(self, *_) -> None:
+    def _update_counts(self, listed: int) -> None:
         people = replace(self.model.filter, outcome_groups=())
         with self.context.sessions() as session:
             where = where_clause(SCREENING, people, session.get_bind().dialect.name)
             counts = group_counts(session, where)
-            total = self.model.listing.count(people)
+        # "All" is the list itself unless a group narrows it (groups overlap: no sum)
+        total = self.model.listing.count(people) if self.model.filter.outcome_groups \
+            else listed
         for row in range(self.group_list.count()):
             item = self.group_list.item(row)
             value = item.data(Qt.ItemDataRole.UserRole)
@@ -202,27 +203,26 @@ class ScreeningTab(PeopleTab):
         they can fix in the dialog (a missing reason) brings it back with what they
         typed; anything else (decided elsewhere meanwhile) is shown and the queue reread."""
         while dialog.exec():
-            if self._save(lambda s: work(s)):
+            error = self._save(work)
+            if error is None:
                 self.after_change(message() if callable(message) else message)
                 return True
-            if not self._fixable:
+            if not isinstance(error, ValidationError):
                 return False
         return False
 
-    def _save(self, work: Callable) -> bool:
-        self._fixable = False
+    def _save(self, work: Callable) -> UserError | None:
+        """Run ``work(session)`` in one transaction; the error it raised, already shown
+        (and the queue reread unless it was a problem with what was typed)."""
         try:
             with self.context.sessions.begin() as session:
                 work(session)
-        except ValidationError as error:
-            self._fixable = True
-            self.show_error(str(error))
-            return False
         except UserError as error:
             self.show_error(str(error))
-            self.refresh()
-            return False
-        return True
+            if not isinstance(error, ValidationError):
+                self.refresh()
+            return error
+        return None
 
     def approve(self) -> None:
         view = self.detail.view
@@ -261,7 +261,7 @@ class ScreeningTab(PeopleTab):
             return
         if view.flagged_at:
             if self._save(lambda s: decide.set_flag(s, view.contact_id, False,
-                                                    staff_id=self.context.staff_id)):
+                                                    staff_id=self.context.staff_id)) is None:
                 self.after_change(f"{view.name} unflagged.")
             return
         dialog = FlagDialog(view, self)
@@ -287,13 +287,11 @@ class ScreeningTab(PeopleTab):
             staff = decide.staff_choices(session)
         dialog = ConvertDialog(view, staff, self.context.staff_id, date.today(), self)
         made: list[decide.Conversion] = []
-        if self._decide(dialog, lambda s: made.append(decide.convert_to_client(
-                s, view.contact_id, staff_id=self.context.staff_id,
-                coordinator_id=dialog.coordinator_id(), start_date=dialog.start_date(),
-                seen=view.seen())),
-                f"{view.name} converted to a client."):
-            self.banner.show_message(f"{view.name} is now a client: case "
-                                     f"{made[0].case_number} opened.")
+        self._decide(dialog, lambda s: made.append(decide.convert_to_client(
+            s, view.contact_id, staff_id=self.context.staff_id,
+            coordinator_id=dialog.coordinator_id(), start_date=dialog.start_date(),
+            seen=view.seen())),
+            lambda: f"{view.name} is now a client: case {made[-1].case_number} opened.")
 
     def open_current(self) -> None:
         contact_id = self.current_id()
