@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="VALUE", help="lead status or contact stage; repeatable")
     export.add_argument("--archived", action="store_true",
                         help="the archived people instead of the active ones")
+    _add_import_parser(commands, common)
     screen = commands.add_parser(
         "screen", parents=[common],
         help="run the current DQ rules on every contact (or the given ids) and store "
@@ -87,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(database)
         if args.command == "export":
             return _export(args, database)
+        if args.command == "import":
+            return _import(args, database)
         if args.command == "screen":
             return _screen(args.ids, database)
         raise AssertionError(args.command)
@@ -152,6 +155,69 @@ def _export(args: argparse.Namespace, database: str | None) -> int:
         print(f"Exported {written} {kind.name} to {args.path}")
     finally:
         context.close()
+    return 0
+
+
+def _add_import_parser(commands, common) -> None:
+    from orchid_desktop.domain.vocab import DuplicatePolicy
+
+    parser = commands.add_parser(
+        "import", parents=[common],
+        help="import leads or contacts from a .csv, .tsv, .xlsx, .xls or .ods file",
+        description="Import a spreadsheet: columns are mapped from their headers (or the "
+                    "mapping last used for a file with the same columns), every row is "
+                    "checked first, and everything is written in one transaction.")
+    parser.add_argument("path", type=Path, metavar="PATH")
+    parser.add_argument("--as", dest="target", choices=("leads", "contacts"), default="leads")
+    parser.add_argument("--source", default="", metavar="TEXT",
+                        help="names the import in the history; a known source in it "
+                             "(e.g. 'Facebook', 'clinic') is the people's source")
+    parser.add_argument("--type", dest="applicant_type", default="egg_donor",
+                        choices=[t.value for t in ApplicantType],
+                        help="applicant type where the file has no such column")
+    parser.add_argument("--on-duplicate", default="skip",
+                        choices=[p.value for p in DuplicatePolicy],
+                        help="what to do with someone already known (default: skip)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check and count everything, write nothing")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object: created, updated, skipped, rejected, "
+                             "errors [{row, reason}]")
+
+
+def _import(args: argparse.Namespace, database: str | None) -> int:
+    import json
+
+    from orchid_desktop.app import open_context
+    from orchid_desktop.domain.import_values import parse_source
+    from orchid_desktop.domain.vocab import DuplicatePolicy, ImportTarget, LeadSource
+    from orchid_desktop.services.import_reader import open_table
+    from orchid_desktop.services.importing import ImportOptions, run_import, suggest_mapping
+
+    source = open_table(args.path)  # an unreadable file stops here, before the database
+    target = ImportTarget(args.target)
+    options = ImportOptions(
+        target=target, on_duplicate=DuplicatePolicy(args.on_duplicate),
+        source_label=args.source or args.path.stem,
+        default_applicant_type=ApplicantType(args.applicant_type),
+        default_source=parse_source(args.source) or LeadSource.IMPORT)
+    context = open_context(database)
+    try:
+        with context.sessions() as session:
+            mapping = suggest_mapping(session, source.headers, target).mapping
+        report = run_import(context.sessions, source, mapping, options,
+                            staff_id=context.staff_id, dry_run=args.dry_run)
+    finally:
+        context.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(report.summary())
+        for problem in report.errors[:20]:
+            print(f"  row {problem.row}: {problem.reason}")
+        if len(report.errors) > 20:
+            print(f"  … and {len(report.errors) - 20:,} more rejected rows (use --json "
+                  "for all of them)")
     return 0
 
 

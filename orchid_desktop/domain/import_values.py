@@ -1,0 +1,118 @@
+"""Reading one imported cell as what it means: an applicant type, a source, a state, a
+number with a decimal comma, a full name in two parts.
+
+Exports spell these many ways ("Surrogate", "GC", "Egg Donation"; "fb", "ig",
+"Instagram Lead Ad"; "California"); each reader takes any of them and says plainly when
+it cannot.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from .import_columns import fold_header
+from .us_states import US_STATES
+from .vocab import ApplicantType, LeadSource
+
+_TYPE_WORDS: tuple[tuple[ApplicantType, tuple[str, ...]], ...] = (
+    (ApplicantType.GESTATIONAL_CARRIER, ("gestational", "carrier", "surroga", "gc")),
+    (ApplicantType.EGG_DONOR, ("egg", "donor", "donation", "ed", "oocyte")),
+    (ApplicantType.OTHER, ("intendedparent", "parent", "ip", "other")),
+)
+
+
+def parse_applicant_type(text: str) -> ApplicantType | None:
+    """The applicant type a cell names, or None when it names none."""
+    folded = fold_header(text)
+    if not folded:
+        return None
+    for member in ApplicantType:
+        if folded == fold_header(member.value) or folded == fold_header(member.label):
+            return member
+    for member, words in _TYPE_WORDS:
+        if folded in words or any(len(w) > 2 and w in folded for w in words):
+            return member
+    return None
+
+
+_SOURCE_WORDS: tuple[tuple[LeadSource, tuple[str, ...]], ...] = (
+    (LeadSource.FACEBOOK_INSTAGRAM, ("facebook", "instagram", "fb", "ig", "meta", "leadad")),
+    (LeadSource.GOOGLE, ("google", "adwords", "gclid", "youtube")),
+    (LeadSource.REFERRAL, ("referral", "referred", "friend", "pastdonor", "wordofmouth")),
+    (LeadSource.WEBSITE, ("website", "web", "webform", "site", "organic", "online")),
+    (LeadSource.PHONE, ("phone", "call", "telephone")),
+    (LeadSource.CLINIC, ("clinic", "doctor", "ivf")),
+    (LeadSource.OTHER_AGENCY, ("agency", "otheragency")),
+    (LeadSource.RETURNING, ("returning", "reapply", "reapplied")),
+    (LeadSource.EVENT, ("event", "campus", "fair", "college")),
+)
+
+
+def parse_source(text: str) -> LeadSource | None:
+    folded = fold_header(text)
+    if not folded:
+        return None
+    for member in LeadSource:
+        if folded in (fold_header(member.value), fold_header(member.label)):
+            return member
+    for member, words in _SOURCE_WORDS:
+        if folded in words or any(len(w) > 3 and w in folded for w in words):
+            return member
+    return None
+
+
+_STATE_BY_NAME = {fold_header(name): code for code, name in US_STATES.items()}
+
+
+def parse_state(text: str) -> str | None:
+    """A US state's postal code from its code or its name ("ca", "California")."""
+    stripped = text.strip()
+    if stripped.upper() in US_STATES:
+        return stripped.upper()
+    return _STATE_BY_NAME.get(fold_header(stripped))
+
+
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}([.,\s']\d{3})+|\d+)([.,]\d+)?$")
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """A number as people type it: "165", "165.5", "165,5", "1,234.5", "1.234,5".
+
+    The last separator followed by other than three digits, or any lone comma or dot
+    after a group of digits, is the decimal mark; the others group thousands.
+    """
+    stripped = text.strip()
+    if not _NUMBER.match(stripped):
+        return None
+    marks = [m for m in re.finditer(r"[.,]", stripped)]
+    digits = stripped
+    if marks:
+        last = marks[-1]
+        decimal_mark = last.group()
+        after = stripped[last.end():]
+        kinds = {m.group() for m in marks}
+        if len(kinds) == 1 and len(marks) > 1:
+            decimal_mark = ""  # "1,234,567": grouping only
+        elif len(kinds) == 1 and len(after) == 3 and decimal_mark == ",":
+            decimal_mark = ""  # "1,234": a thousands comma, as US exports write it
+        integral, fraction = ((stripped[:last.start()], after) if decimal_mark
+                              else (stripped, ""))
+        integral = re.sub(r"[.,\s']", "", integral)
+        digits = f"{integral}.{fraction}" if fraction else integral
+    try:
+        return Decimal(re.sub(r"[\s']", "", digits))
+    except InvalidOperation:
+        return None
+
+
+def split_full_name(text: str) -> tuple[str, str]:
+    """"Jane Doe" → ("Jane", "Doe"); "Doe, Jane" → ("Jane", "Doe"); "Mary Ann O'Neil" →
+    ("Mary Ann", "O'Neil") is not guessable, so the first word is the first name and the
+    rest the last name. Spaces inside each part are kept as written."""
+    stripped = text.strip()
+    if "," in stripped:
+        last, _, first = stripped.partition(",")
+        return first.strip(), last.strip()
+    first, _, last = stripped.partition(" ")
+    return first, last.strip()

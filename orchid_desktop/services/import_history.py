@@ -1,0 +1,192 @@
+"""The Imports history: every import batch, and undoing one.
+
+Undo removes the people the import created and puts back what it changed, but never
+takes away work done since: a created person who has been edited, promoted, screened by
+a person, noted or enrolled since is kept (and counted), and an updated field that has
+been changed again since keeps its newer value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from orchid_desktop.db.models import (
+    Client,
+    Contact,
+    ContactDocument,
+    ContactEmail,
+    ContactNote,
+    Enrolment,
+    ImportBatch,
+    ImportBatchChange,
+    Lead,
+    MassEmailRecipient,
+    OutboxMessage,
+    ScreeningEvaluation,
+    Staff,
+)
+from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.db.search_index import PREFIX, sqlite_trigger_sql
+from orchid_desktop.domain.search_terms import search_text
+from orchid_desktop.domain.vocab import ImportStatus, ImportTarget, LeadStatus
+from orchid_desktop.errors import UserError
+
+from . import audit
+from .import_matching import change_value
+from .import_writer import IDENTITY, model_for
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: int
+    imported_at: datetime
+    file_name: str
+    source_label: str
+    target: ImportTarget
+    created: int
+    updated: int
+    skipped: int
+    rejected: int
+    imported_by: str
+    undone_at: datetime | None
+
+    @property
+    def can_undo(self) -> bool:
+        return self.undone_at is None
+
+
+def list_batches(session: Session, limit: int = 500) -> list[BatchSummary]:
+    rows = session.execute(
+        select(ImportBatch, Staff.display_name)
+        .outerjoin(Staff, Staff.id == ImportBatch.imported_by_id)
+        .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(limit))
+    return [BatchSummary(b.id, b.imported_at, b.file_name, b.source_label, b.target,
+                         b.created_count, b.updated_count, b.skipped_count, b.rejected_count,
+                         name or "", b.undone_at) for b, name in rows]
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    removed: int
+    restored: int
+    kept: int  # created people changed since, so not removed
+    kept_fields: int  # updated fields changed again since, so not restored
+
+    def summary(self) -> str:
+        text_ = f"Removed {self.removed:,} and restored {self.restored:,}."
+        if self.kept or self.kept_fields:
+            text_ += (f" Kept {self.kept:,} people and {self.kept_fields:,} values that were "
+                      "changed after the import.")
+        return text_
+
+
+def undo_batch(sessions: sessionmaker[Session], batch_id: int, *,
+               staff_id: int | None) -> UndoResult:
+    with sessions.begin() as session:
+        batch = session.get(ImportBatch, batch_id, with_for_update=True)
+        if batch is None:
+            raise UserError("That import no longer exists.")
+        if batch.undone_at is not None:
+            raise UserError(f"The import of {batch.file_name} was already undone.")
+        model = model_for(batch.target)
+        untouched = _untouched(model, batch_id)
+        created = session.scalar(select(func.count()).where(model.import_batch_id == batch_id))
+        removed = _remove(session, model, untouched)
+        restored, kept_fields = _restore(session, model, batch_id)
+        batch.status, batch.undone_at, batch.undone_by_id = (ImportStatus.UNDONE, utcnow(),
+                                                             staff_id)
+        result = UndoResult(removed, restored, created - removed, kept_fields)
+        audit.record(session, staff_id=staff_id, entity_type="import_batch",
+                     entity_id=batch_id, action="import_undone",
+                     changes={"removed": removed, "restored": restored,
+                              "kept": result.kept, "kept_fields": kept_fields})
+        return result
+
+
+def _untouched(model, batch_id: int):
+    """The people this batch created that nobody has touched since."""
+    conditions = [model.import_batch_id == batch_id, model.version == 1]
+    key = "lead_id" if model is Lead else "contact_id"
+    # enrolled, mailed or (for contacts) noted, documented, linked or made a client
+    referrers = [Enrolment, MassEmailRecipient, OutboxMessage]
+    if model is Lead:
+        conditions += [Lead.status == LeadStatus.NEW, Lead.contact_id.is_(None)]
+    else:
+        merged = Contact.__table__.alias("merged")
+        conditions += [Contact.merged_into_id.is_(None),
+                       ~exists().where(merged.c.merged_into_id == Contact.id)]
+        referrers += [ContactNote, ContactEmail, ContactDocument, Lead, Client]
+    for referrer in referrers:
+        conditions.append(~exists().where(getattr(referrer, key) == model.id))
+    return select(model.id).where(*conditions)
+
+
+def _remove(session: Session, model, untouched) -> int:
+    connection = session.connection()
+    table = model.__table__
+    if model is Contact:
+        session.execute(delete(ScreeningEvaluation).where(
+            ScreeningEvaluation.contact_id.in_(untouched)))
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # as on import: the search index in one statement, not a trigger per row
+        connection.exec_driver_sql(f"DROP TRIGGER {PREFIX}{table.name}_ad")
+        connection.execute(text(
+            f"INSERT INTO {PREFIX}{table.name}({PREFIX}{table.name}, rowid, search_text) "
+            f"SELECT 'delete', id, search_text FROM {table.name} WHERE id IN "
+            f"({_compiled(untouched, connection)})"))
+    removed = connection.execute(delete(table).where(table.c.id.in_(untouched))).rowcount
+    if sqlite:
+        connection.exec_driver_sql(next(sql for sql in sqlite_trigger_sql(table.name)
+                                        if f"{table.name}_ad " in sql))
+    session.expire_all()
+    return removed
+
+
+def _compiled(query, connection) -> str:
+    return str(query.compile(connection, compile_kwargs={"literal_binds": True}))
+
+
+def _restore(session: Session, model, batch_id: int) -> tuple[int, int]:
+    restored = kept_fields = 0
+    changes = session.scalars(select(ImportBatchChange).where(
+        ImportBatchChange.batch_id == batch_id, ImportBatchChange.action == "updated"))
+    for change in changes:
+        person = session.get(model, change.entity_id)
+        if person is None:
+            continue
+        before, after = change.previous_values["before"], change.previous_values["after"]
+        put_back = {}
+        for key, value in before.items():
+            if change_value(getattr(person, key)) == after.get(key):
+                put_back[key] = value
+            else:
+                kept_fields += 1
+        if put_back:
+            for key, value in put_back.items():
+                setattr(person, key, _typed(model, key, value))
+            person.search_text = search_text(*(getattr(person, k) for k in IDENTITY))
+            audit.record(session, staff_id=None, entity_type=change.entity_type,
+                         entity_id=person.id, action="import_update_undone",
+                         changes={k: [after.get(k), v] for k, v in put_back.items()},
+                         reason=f"import #{batch_id} undone", is_system=True)
+            restored += 1
+    session.flush()
+    return restored, kept_fields
+
+
+def _typed(model, key: str, value):
+    """A value from the change record, back in the column's own type."""
+    if value is None or isinstance(value, (dict, list)):
+        return value
+    python_type = model.__table__.c[key].type.python_type
+    if python_type is str:
+        return value
+    if hasattr(python_type, "fromisoformat"):
+        return python_type.fromisoformat(value)
+    return python_type(value)
+

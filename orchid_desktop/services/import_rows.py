@@ -1,0 +1,243 @@
+"""One chunk of a spreadsheet, validated: every cell read as what its column was mapped
+to, a reason for every row that cannot be imported, and a note for every value that was
+left out of a row that could.
+
+Work is done a column at a time (pandas string operations, one look-up per distinct
+value, the bulk email and phone checks), not a row at a time: a million rows must be
+read, checked and written in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from orchid_desktop.domain.bulk_contact_points import normalize_emails, normalize_phones
+from orchid_desktop.domain.import_columns import FIELDS_BY_KEY, KEEP, SKIP
+from orchid_desktop.domain.import_values import (
+    parse_applicant_type,
+    parse_decimal,
+    parse_source,
+    parse_state,
+    split_full_name,
+)
+from orchid_desktop.domain.vocab import ApplicantType, LeadSource
+
+# What the columns hold at most (the database refuses longer values, which would fail
+# the whole import instead of one row).
+MAX_LENGTHS = {"first_name": 100, "last_name": 100, "address_line1": 200, "city": 100,
+               "postal_code": 20}
+CONTACT_TEXT_FIELDS = ("address_line1", "city", "postal_code")
+CONTACT_NUMBER_FIELDS = ("height_cm", "weight_kg")
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What the rows are read with: the mapping and the agency's ways."""
+
+    headers: Sequence[str]
+    mapping: dict[int, str]
+    phone_region: str
+    time_zone: str
+    default_applicant_type: ApplicantType
+    default_source: LeadSource
+
+    @property
+    def day_first(self) -> bool:
+        # "03/05/2026" is 5 March in the US, 3 May nearly everywhere else
+        return self.phone_region not in ("US", "CA", "PH")
+
+    def column_of(self, key: str) -> int | None:
+        for index, mapped in self.mapping.items():
+            if mapped == key:
+                return index
+        return None
+
+
+@dataclass
+class CleanChunk:
+    """Column lists, one entry per row of the chunk, in file order."""
+
+    rows: list[int]
+    values: dict[str, list[Any]]
+    raw: list[dict[str, str]]
+    rejected: list[str | None]
+    notes: list[list[str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def clean_chunk(frame: pd.DataFrame, context: RowContext) -> CleanChunk:
+    n = len(frame)
+    frame = frame.apply(lambda column: column.str.strip())
+    notes: list[list[str]] = [[] for _ in range(n)]
+    rejected: list[str | None] = [None] * n
+    values: dict[str, list[Any]] = {}
+
+    def column(key: str) -> pd.Series | None:
+        index = context.column_of(key)
+        return None if index is None else frame[index]
+
+    _names(column, values, n)
+    for key in ("first_name", "last_name"):
+        _too_long(values[key], key, rejected)
+
+    emails = column("email")
+    email_texts = emails.tolist() if emails is not None else [""] * n
+    normalized, email_errors = normalize_emails(email_texts)
+    phones = column("phone")
+    phone_texts = phones.tolist() if phones is not None else [""] * n
+    e164, phone_errors = normalize_phones(phone_texts, context.phone_region)
+    values["email"] = [text if ok else None for text, ok in zip(email_texts, normalized)]
+    values["email_normalized"] = normalized
+    values["phone_e164"] = e164
+    for i in range(n):
+        if normalized[i] or e164[i]:
+            for problem in (email_errors[i], phone_errors[i]):
+                if problem:
+                    notes[i].append(f"{problem} It was left out; the row is kept.")
+        elif rejected[i] is None:
+            reasons = [p for p in (email_errors[i], phone_errors[i]) if p]
+            rejected[i] = (" ".join(reasons) + " No other email or phone to reach them by."
+                           if reasons else "No email address or phone number.")
+
+    values["applicant_type"] = _choice(column("applicant_type"), parse_applicant_type,
+                                       context.default_applicant_type, "applicant type",
+                                       notes, n)
+    values["source"] = _choice(column("source"), parse_source, context.default_source,
+                               "source", notes, n)
+    values["state"] = _lookup(column("state"), parse_state, "US state", notes, n)
+    received = column("received_at")
+    values["received_at"] = (parse_datetimes(received, context, notes) if received is not None
+                             else [None] * n)
+    birth = column("date_of_birth")
+    values["date_of_birth"] = (
+        [None if v is None else v.date() for v in parse_datetimes(
+            birth, context, notes, naive_only=True)] if birth is not None else [None] * n)
+    for key in CONTACT_TEXT_FIELDS:
+        series = column(key)
+        values[key] = [v or None for v in series.tolist()] if series is not None else [None] * n
+        _too_long(values[key], key, rejected)
+    for key in CONTACT_NUMBER_FIELDS:
+        values[key] = _lookup(column(key), parse_decimal, FIELDS_BY_KEY[key].label.lower(),
+                              notes, n, Decimal)
+    return CleanChunk(frame.index.tolist(), values, _raw(frame, context), rejected, notes)
+
+
+def _names(column, values: dict[str, list[Any]], n: int) -> None:
+    first, last, full = column("first_name"), column("last_name"), column("full_name")
+    firsts = first.tolist() if first is not None else [""] * n
+    lasts = last.tolist() if last is not None else [""] * n
+    if full is not None:
+        for i, whole in enumerate(full.tolist()):
+            if whole and not firsts[i] and not lasts[i]:
+                firsts[i], lasts[i] = split_full_name(whole)
+    values["first_name"], values["last_name"] = firsts, lasts
+
+
+def _too_long(column: list[Any], key: str, rejected: list[str | None]) -> None:
+    limit = MAX_LENGTHS[key]
+    label = FIELDS_BY_KEY[key].label
+    for i, value in enumerate(column):
+        if value and len(value) > limit and rejected[i] is None:
+            rejected[i] = f"{label} is longer than {limit} characters."
+
+
+def _lookup(series: pd.Series | None, parse, what: str, notes: list[list[str]], n: int,
+            kind: type = str) -> list[Any]:
+    """Each distinct value parsed once; a value that means nothing is noted and left out."""
+    if series is None:
+        return [None] * n
+    parsed = {text: parse(text) if text else None for text in series.unique()}
+    out = []
+    for i, text in enumerate(series.tolist()):
+        value = parsed[text]
+        if text and value is None:
+            notes[i].append(f"'{text}' is not a {what}; it was left out.")
+        out.append(value)
+    return out
+
+
+def _choice(series: pd.Series | None, parse, default, what: str, notes: list[list[str]],
+            n: int) -> list[str | None]:
+    """A value from a fixed list, or None where the cell names none (the default is
+    applied to new people only: an update must not overwrite with a guess)."""
+    if series is None:
+        return [None] * n
+    parsed = {text: parse(text) if text else None for text in series.unique()}
+    out: list[str | None] = []
+    for i, text in enumerate(series.tolist()):
+        value = parsed[text]
+        if value is None and text:
+            notes[i].append(f"'{text}' is not a known {what}; {default.label} was used.")
+        out.append(None if value is None else value.value)
+    return out
+
+
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _formats(day_first: bool) -> tuple[str, ...]:
+    d, m = ("%d", "%m") if day_first else ("%m", "%d")
+    dated = (f"{d}/{m}/%Y", f"{d}/{m}/%y", f"{d}.{m}.%Y", f"{d}.{m}.%y", f"{d}-{m}-%Y",
+             "%Y/%m/%d")
+    times = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")
+    return tuple(day + t for day in dated for t in times)
+
+
+def parse_datetimes(series: pd.Series, context: RowContext, notes: list[list[str]], *,
+                    naive_only: bool = False) -> list[datetime | None]:
+    """Dates and times as exports write them (ISO with or without an offset, Facebook's
+    ``2026-03-05T10:22:33+0000``, Google Forms' ``3/5/2026 10:22:33``, ``05.03.2026``),
+    each format tried on the whole column at once. A time without an offset is the
+    agency's local time; the result is UTC (or, with ``naive_only``, a plain date-time)."""
+    texts = series.where(series != "", None)
+    parsed = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    has_offset = texts.str.contains(_OFFSET, na=False) & texts.str.match(_ISO_DATE, na=False)
+    if has_offset.any() and not naive_only:
+        parsed[has_offset] = pd.to_datetime(texts[has_offset], format="ISO8601", utc=True,
+                                            errors="coerce")
+    naive = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    todo = texts.notna() & ~has_offset
+    if naive_only:
+        todo = texts.notna()
+    iso = todo & texts.str.match(_ISO_DATE, na=False)
+    if iso.any():
+        naive[iso] = pd.to_datetime(texts[iso].str.replace(_OFFSET, "", regex=True),
+                                    format="ISO8601", errors="coerce")
+    for fmt in _formats(context.day_first):
+        todo = texts.notna() & naive.isna() & (naive_only | ~has_offset)
+        if not todo.any():
+            break
+        naive[todo] = pd.to_datetime(texts[todo], format=fmt, errors="coerce")
+    if naive_only:
+        out = [None if pd.isna(v) else v.to_pydatetime() for v in naive]
+    else:
+        local = naive.dt.tz_localize(ZoneInfo(context.time_zone), ambiguous="NaT",
+                                     nonexistent="shift_forward").dt.tz_convert("UTC")
+        parsed = parsed.where(parsed.notna(), local)
+        out = [None if pd.isna(v) else v.to_pydatetime().astimezone(timezone.utc)
+               for v in parsed]
+    for i, (text, value) in enumerate(zip(texts.tolist(), out)):
+        if text is not None and value is None:
+            notes[i].append(f"'{text}' is not a date; it was left out.")
+    return out
+
+
+def _raw(frame: pd.DataFrame, context: RowContext) -> list[dict[str, str]]:
+    """The row as it arrived, header → value, for every column not skipped."""
+    kept = [(index, header) for index, header in enumerate(context.headers)
+            if context.mapping.get(index, KEEP) != SKIP]
+    columns = [frame[index].tolist() for index, _ in kept]
+    names = [header for _, header in kept]
+    return [{name: value for name, value in zip(names, row) if value}
+            for row in zip(*columns)] if columns else [{} for _ in range(len(frame))]

@@ -1,0 +1,114 @@
+"""Writing an import's people in bulk, inside the import's one transaction.
+
+New rows go in with one multi-row INSERT per chunk, not one ORM object each. On SQLite
+the full-text index is the expensive part: its per-row trigger made a 200,000-row insert
+take 16 s, against 2 s for the same rows with the index filled from them in one statement
+afterwards (measured). So the insert trigger is dropped for the import and each chunk's
+rows are added to the index together; SQLite's DDL is transactional, so a cancelled or
+failed import rolls the trigger back with everything else, and no other connection can
+write meanwhile (the import holds SQLite's one write lock). PostgreSQL computes its
+search vector itself (a generated column).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from orchid_desktop.db.models import Contact, Lead
+from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.db.search_index import PREFIX, sqlite_trigger_sql
+from orchid_desktop.domain.search_terms import search_text
+from orchid_desktop.domain.vocab import ImportTarget, LeadStatus, PipelineStage
+from orchid_desktop.errors import ConflictError
+
+IDENTITY = ("first_name", "last_name", "email", "phone_e164")
+
+
+def model_for(target: ImportTarget) -> type[Lead] | type[Contact]:
+    return Lead if target is ImportTarget.LEADS else Contact
+
+
+class BulkWriter:
+    def __init__(self, session: Session, target: ImportTarget, batch_id: int,
+                 staff_id: int | None):
+        self.session = session
+        self.target = target
+        self.model = model_for(target)
+        self.table = self.model.__table__
+        self.batch_id = batch_id
+        self.staff_id = staff_id
+        self.connection = session.connection()
+        self.sqlite = self.connection.dialect.name == "sqlite"
+        self._trigger = f"{PREFIX}{self.table.name}_ai"
+        self._trigger_dropped = False
+
+    def new_row(self, values: dict[str, Any], raw: dict[str, str], now: datetime) -> dict:
+        """The row to insert for one person (every key present: one statement serves a
+        whole chunk)."""
+        row = {key: values.get(key) for key in (
+            "first_name", "last_name", "email", "email_normalized", "phone_e164",
+            "applicant_type", "source", "state")}
+        row.update(search_text=search_text(*(row[k] for k in IDENTITY)),
+                   import_batch_id=self.batch_id, created_by_id=self.staff_id, version=1,
+                   created_at=now, updated_at=now)
+        if self.model is Lead:
+            row.update(status=LeadStatus.NEW.value, raw_form_data=raw,
+                       received_at=values.get("received_at") or now)
+        else:
+            row.update({key: values.get(key) for key in (
+                "date_of_birth", "address_line1", "city", "postal_code", "height_cm",
+                "weight_kg")})
+            row.update(stage=PipelineStage.PRE_SCREEN.value, stage_changed_at=now,
+                       country="US", profile={"imported_columns": raw} if raw else {})
+        return row
+
+    def insert(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        if self.sqlite and not self._trigger_dropped:
+            self.connection.exec_driver_sql(f"DROP TRIGGER {self._trigger}")
+            self._trigger_dropped = True
+        before = self.connection.scalar(select(func.coalesce(func.max(self.table.c.id), 0)))
+        self.connection.execute(insert(self.table), rows)
+        if self.sqlite:
+            # this chunk's rows into the search index, in one statement
+            self.connection.execute(text(
+                f"INSERT INTO {PREFIX}{self.table.name}(rowid, search_text) "
+                f"SELECT id, search_text FROM {self.table.name} "
+                "WHERE id > :before AND import_batch_id = :batch"),
+                {"before": before, "batch": self.batch_id})
+
+    def refresh_search_text(self, row: dict) -> None:
+        """After a later row of the file was merged into a pending one."""
+        row["search_text"] = search_text(*(row[k] for k in IDENTITY))
+
+    def update(self, person_id: int, version: int, changes: dict[str, Any],
+               identity: dict[str, Any], *, bump: bool = True) -> None:
+        """Set ``changes`` on one person, checking nobody changed them since they were
+        read (the search words follow the identity fields)."""
+        values = dict(changes, version=version + (1 if bump else 0), updated_at=utcnow())
+        if any(key in changes for key in IDENTITY):
+            values["search_text"] = search_text(*(identity[k] for k in IDENTITY))
+        done = self.connection.execute(update(self.table).where(
+            self.table.c.id == person_id, self.table.c.version == version).values(values))
+        if done.rowcount != 1:
+            raise ConflictError("Someone changed a matching record on another workstation "
+                                "while the file was being imported. Nothing was written; "
+                                "import the file again.")
+
+    def finish(self) -> None:
+        if self._trigger_dropped:
+            create = next(sql for sql in sqlite_trigger_sql(self.table.name)
+                          if sql.startswith(f"CREATE TRIGGER {self._trigger} "))
+            self.connection.exec_driver_sql(create)
+            self._trigger_dropped = False
+
+    @staticmethod
+    def created_ids(session: Session, target: ImportTarget, batch_id: int) -> list[int]:
+        model = model_for(target)
+        return list(session.scalars(select(model.id).where(
+            model.import_batch_id == batch_id).order_by(model.id)))
