@@ -33,6 +33,12 @@ def isolated_environment(tmp_path, monkeypatch):
     keyring.set_keyring(memory)
     yield memory
     keyring.set_keyring(previous)
+    # the command line points logging at this test's captured stderr, which closes now
+    import logging
+
+    for handler in list(logging.getLogger().handlers):
+        logging.getLogger().removeHandler(handler)
+        handler.close()
 
 
 @pytest.fixture

@@ -73,8 +73,10 @@ FIELDS: tuple[ImportField, ...] = (
     ImportField("city", "City", _CONTACTS, ("city", "town", "stadt", "ciudad")),
     ImportField("postal_code", "ZIP / postal code", _CONTACTS, (
         "zip", "zip code", "zipcode", "postal code", "postcode", "plz", "codigo postal")),
-    ImportField("height_cm", "Height (cm)", _CONTACTS, ("height", "height cm", "height (cm)")),
-    ImportField("weight_kg", "Weight (kg)", _CONTACTS, ("weight", "weight kg", "weight (kg)")),
+    ImportField("height_cm", "Height (cm)", _CONTACTS, (
+        "height", "height cm", "height (cm)", "größe", "groesse", "körpergröße")),
+    ImportField("weight_kg", "Weight (kg)", _CONTACTS, (
+        "weight", "weight kg", "weight (kg)", "gewicht")),
 )
 FIELDS_BY_KEY = {f.key: f for f in FIELDS}
 
@@ -96,9 +98,17 @@ def fields_for(target: ImportTarget) -> list[ImportField]:
     return [f for f in FIELDS if target in f.targets]
 
 
+# Headers often qualify a field ("Patient first name", "Mobile Phone Number"): a header
+# that ends with a synonym this long names that field, the longest such synonym winning.
+_SUFFIX_MIN = 5
+_SUFFIXES = sorted((s for s in _SYNONYMS if len(s) >= _SUFFIX_MIN), key=len, reverse=True)
+
+
 def guess_field(header: str, target: ImportTarget) -> str:
     """The field a header names, or KEEP when it names none this target has."""
-    key = _SYNONYMS.get(fold_header(header), KEEP)
+    folded = fold_header(header)
+    key = _SYNONYMS.get(folded) or next(
+        (_SYNONYMS[s] for s in _SUFFIXES if folded.endswith(s)), KEEP)
     if key and target not in FIELDS_BY_KEY[key].targets:
         return KEEP
     return key

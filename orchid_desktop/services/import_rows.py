@@ -127,9 +127,21 @@ def clean_chunk(frame: pd.DataFrame, context: RowContext) -> CleanChunk:
         values[key] = [v or None for v in series.tolist()] if series is not None else [None] * n
         _too_long(values[key], key, rejected)
     for key in CONTACT_NUMBER_FIELDS:
-        values[key] = _lookup(column(key), parse_decimal, FIELDS_BY_KEY[key].label.lower(),
-                              notes, n, Decimal)
+        values[key] = _lookup(column(key), parse_decimal, "number", notes, n)
+    values["height_cm"] = [_centimetres(v) for v in values["height_cm"]]
     return CleanChunk(frame.index.tolist(), values, _raw(frame, context), rejected, notes)
+
+
+def _centimetres(height: Decimal | None) -> Decimal | None:
+    """Heights arrive in metres ("1,68" from European sheets), inches (65) or centimetres;
+    no adult is under 3 cm or between 90 and 140 cm tall, so the size tells the unit."""
+    if height is None:
+        return None
+    if height < 3:
+        return (height * 100).quantize(Decimal("0.1"))
+    if 48 <= height <= 90:
+        return (height * Decimal("2.54")).quantize(Decimal("0.1"))
+    return height
 
 
 def _names(column, values: dict[str, list[Any]], n: int) -> None:
@@ -151,8 +163,8 @@ def _too_long(column: list[Any], key: str, rejected: list[str | None]) -> None:
             rejected[i] = f"{label} is longer than {limit} characters."
 
 
-def _lookup(series: pd.Series | None, parse, what: str, notes: list[list[str]], n: int,
-            kind: type = str) -> list[Any]:
+def _lookup(series: pd.Series | None, parse, what: str, notes: list[list[str]],
+            n: int) -> list[Any]:
     """Each distinct value parsed once; a value that means nothing is noted and left out."""
     if series is None:
         return [None] * n
@@ -188,10 +200,28 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 def _formats(day_first: bool) -> tuple[str, ...]:
     d, m = ("%d", "%m") if day_first else ("%m", "%d")
-    dated = (f"{d}/{m}/%Y", f"{d}/{m}/%y", f"{d}.{m}.%Y", f"{d}.{m}.%y", f"{d}-{m}-%Y",
+    # dotted dates are day-first wherever they are written
+    dated = (f"{d}/{m}/%Y", f"{d}/{m}/%y", "%d.%m.%Y", "%d.%m.%y", f"{d}-{m}-%Y",
              "%Y/%m/%d")
     times = (" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", "")
     return tuple(day + t for day in dated for t in times)
+
+
+_SLASHED = r"^(\d{1,2})[/-](\d{1,2})[/-]\d{2,4}"
+
+
+def _column_day_first(texts: pd.Series, default: bool) -> bool:
+    """A column is written one way throughout: a first number over 12 ("25/03/2026")
+    says day first, a second one over 12 ("3/25/2026") month first; else the region's
+    habit decides."""
+    parts = texts.str.extract(_SLASHED).dropna().astype(int)
+    if parts.empty:
+        return default
+    if (parts[0] > 12).any() and not (parts[1] > 12).any():
+        return True
+    if (parts[1] > 12).any() and not (parts[0] > 12).any():
+        return False
+    return default
 
 
 def parse_datetimes(series: pd.Series, context: RowContext, notes: list[list[str]], *,
@@ -214,7 +244,7 @@ def parse_datetimes(series: pd.Series, context: RowContext, notes: list[list[str
     if iso.any():
         naive[iso] = pd.to_datetime(texts[iso].str.replace(_OFFSET, "", regex=True),
                                     format="ISO8601", errors="coerce")
-    for fmt in _formats(context.day_first):
+    for fmt in _formats(_column_day_first(texts, context.day_first)):
         todo = texts.notna() & naive.isna() & (naive_only | ~has_offset)
         if not todo.any():
             break
@@ -227,8 +257,8 @@ def parse_datetimes(series: pd.Series, context: RowContext, notes: list[list[str
         parsed = parsed.where(parsed.notna(), local)
         out = [None if pd.isna(v) else v.to_pydatetime().astimezone(timezone.utc)
                for v in parsed]
-    for i, (text, value) in enumerate(zip(texts.tolist(), out)):
-        if text is not None and value is None:
+    for i, (text, value) in enumerate(zip(series.tolist(), out)):
+        if text and value is None:
             notes[i].append(f"'{text}' is not a date; it was left out.")
     return out
 
