@@ -45,9 +45,9 @@ def rows(count: int, seed: int = 11):
             n = rng.randrange(n)
         first, last = FIRST[n % len(FIRST)], LAST[(n * 7) % len(LAST)]
         email = f"{first}.{last}{n}@example.com".replace("'", "").replace("ü", "u")
-        digits = f"{n % 10_000_000:07d}"
         phone = rng.choice(PHONE_STYLES).format(a=("415", "212", "512", "305")[n % 4],
-                                               b=digits[:3], c=digits[3:])
+                                               b=200 + (n // 10_000) % 800,
+                                               c=f"{n % 10_000:04d}")
         if rng.random() < 0.005:
             email, phone = "", ""  # nobody to reach: rejected
         stamp = f"{1 + n % 12}/{1 + n % 28}/2026 {n % 24}:{n % 60:02d}:00"

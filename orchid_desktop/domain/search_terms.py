@@ -29,6 +29,8 @@ def fold(text: str) -> list[str]:
 
 
 _PHONE_LIKE = re.compile(r"^[\s\d()+.\-/]+$")
+# A NANP number in E.164 (+1 and ten ASCII digits, the first 2-9).
+_NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")
 
 
 def phone_words(e164: str | None) -> list[str]:
@@ -38,10 +40,15 @@ def phone_words(e164: str | None) -> list[str]:
         return []
     digits = e164.lstrip("+")
     variants = [digits]
-    try:
-        variants.append(phonenumbers.national_significant_number(phonenumbers.parse(e164)))
-    except phonenumbers.NumberParseException:
-        pass
+    if _NANP_E164.fullmatch(e164):
+        # What parse would give, without its cost: +1 is the US's code; a national number
+        # starting 2-9 has no national prefix ("1") to strip, so it is the 10 digits.
+        variants.append(e164[2:])
+    else:
+        try:
+            variants.append(phonenumbers.national_significant_number(phonenumbers.parse(e164)))
+        except phonenumbers.NumberParseException:
+            pass
     variants += [digits[-7:], digits[-4:]]
     return list(dict.fromkeys(variants))
 
