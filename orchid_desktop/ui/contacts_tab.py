@@ -25,11 +25,14 @@ from .people_tab import PeopleTab
 class ContactsTab(PeopleTab):
     noun, plural = "contact", "contacts"
     open_lead = None  # set by the window: opens a lead by id
+    import_spreadsheet = None  # set by the window: opens the import wizard
 
     def build_actions(self) -> None:
         bar = self.toolbar
         self.new_action = bar.addAction("New contact…", self.new_contact)
         self.new_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.import_action = bar.addAction(
+            "Import…", lambda: self.import_spreadsheet and self.import_spreadsheet())
         bar.addSeparator()
         self.open_action = bar.addAction("Open", self.open_selected)
         self.merge_action = bar.addAction("Merge…", self.merge_selected)

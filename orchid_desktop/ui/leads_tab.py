@@ -17,11 +17,14 @@ from .person_form import DuplicateChoice, ask_about_duplicate
 class LeadsTab(PeopleTab):
     noun, plural = "lead", "leads"
     open_contact = None  # set by the window: opens a contact by id
+    import_spreadsheet = None  # set by the window: opens the import wizard
 
     def build_actions(self) -> None:
         bar = self.toolbar
         self.new_action = bar.addAction("New lead…", self.new_lead)
         self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.import_action = bar.addAction(
+            "Import…", lambda: self.import_spreadsheet and self.import_spreadsheet())
         bar.addSeparator()
         self.open_action = bar.addAction("Open", self.open_selected)
         self.promote_action = bar.addAction("Promote to contact", self.promote_selected)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from orchid_desktop import __version__
 from orchid_desktop.app import AppContext
+from orchid_desktop.domain.vocab import ImportTarget
 from orchid_desktop.services import sending_state
 from orchid_desktop.services.demo import load_demo_data
 from orchid_desktop.services.listing import contact_listing, lead_listing
@@ -31,6 +34,17 @@ log = logging.getLogger(__name__)
 
 STATUS_REFRESH_MS = 15_000
 TAB_NAMES = ("Leads", "Contacts", "Screening", "Campaigns")
+IMPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods")
+IMPORT_FILTER = "Spreadsheets (*.csv *.tsv *.txt *.xlsx *.xls *.ods)"
+DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
+
+
+def dropped_file(mime: QMimeData) -> Path | None:
+    """The first local spreadsheet in a drag, if it carries one."""
+    for url in mime.urls() if mime.hasUrls() else ():
+        if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMPORT_SUFFIXES:
+            return Path(url.toLocalFile())
+    return None
 
 
 class MainWindow(QMainWindow):
@@ -43,7 +57,10 @@ class MainWindow(QMainWindow):
         self.context = context
         self.tray_available = tray_available
         self._quitting = False
+        self.import_wizard = None  # the last import wizard and history opened
+        self.import_history_dialog = None
         self.setWindowTitle("Orchid Desktop")
+        self.setAcceptDrops(True)  # a spreadsheet dropped anywhere opens the import
         self.resize(1180, 760)
         self._build_actions()
         self._build_menus()
@@ -53,9 +70,15 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start(STATUS_REFRESH_MS)
         self.refresh_status()
+        self._forward_drops()
 
     # -- construction -------------------------------------------------------------------
     def _build_actions(self) -> None:
+        self.import_action = QAction("&Import spreadsheet…", self)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.import_action.triggered.connect(lambda: self.choose_import_file())
+        self.import_history_action = QAction("Import &history…", self)
+        self.import_history_action.triggered.connect(self.open_import_history)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         self.settings_action.triggered.connect(self.open_settings)
@@ -77,6 +100,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.import_history_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addAction(self.data_folder_action)
         file_menu.addSeparator()
@@ -97,15 +123,22 @@ class MainWindow(QMainWindow):
             "Leads are inquiries: web forms, Facebook and Instagram lead ads, phone calls. "
             "Each one appears here with its source and applicant type, ready to review and "
             "promote to a contact. To look around first, load a few hundred demo leads.",
-            [("New lead…", lambda: self.leads_tab.new_lead()), demo]))
+            [("New lead…", lambda: self.leads_tab.new_lead()),
+             ("Import a spreadsheet…", lambda: self.choose_import_file(ImportTarget.LEADS)),
+             demo]))
         self.contacts_tab = ContactsTab(self.context, contact_listing(sessions), EmptyState(
             "No contacts yet",
             "Contacts are the applicants the agency is pursuing, from pre-screen to an active "
             "cycle. Promote a lead to create one; its profile, notes, documents and history "
             "are kept here.", [("New contact…", lambda: self.contacts_tab.new_contact()),
+                               ("Import a spreadsheet…",
+                                lambda: self.choose_import_file(ImportTarget.CONTACTS)),
                                demo]))
         self.leads_tab.open_contact = self.contacts_tab.open_person
         self.contacts_tab.open_lead = self.leads_tab.open_person
+        self.leads_tab.import_spreadsheet = lambda: self.choose_import_file(ImportTarget.LEADS)
+        self.contacts_tab.import_spreadsheet = lambda: self.choose_import_file(
+            ImportTarget.CONTACTS)
         self.leads_tab.people_changed.connect(self.contacts_tab.refresh)
         self.contacts_tab.people_changed.connect(self.leads_tab.refresh)
         self.screening_tab = ScreeningTab(self.context, EmptyState(
@@ -199,6 +232,77 @@ class MainWindow(QMainWindow):
         self.leads_tab.refresh()
         self.contacts_tab.refresh()
         self.screening_tab.refresh()
+
+    # -- importing ----------------------------------------------------------------------
+    def drop_target(self) -> ImportTarget:
+        """Contacts while the Contacts tab is in front, else leads."""
+        return (ImportTarget.CONTACTS if self.tabs.currentWidget() is self.contacts_tab
+                else ImportTarget.LEADS)
+
+    def choose_import_file(self, target: ImportTarget | None = None) -> None:
+        target = target or self.drop_target()
+        path, _ = QFileDialog.getOpenFileName(
+            self, f"Import {target.value} from a spreadsheet", str(Path.home()), IMPORT_FILTER)
+        if path:
+            self.import_file(Path(path), target)
+
+    def import_file(self, path: Path, target: ImportTarget) -> None:
+        from .import_wizard import open_import
+
+        open_import(self.context, path, target, self, on_open=self._import_opened)
+
+    def _import_opened(self, wizard) -> None:
+        self.import_wizard = wizard
+        wizard.imported.connect(lambda report: self._imported(report, wizard.target))
+        wizard.history_requested.connect(self.open_import_history)
+
+    def _imported(self, report, target: ImportTarget) -> None:
+        self.refresh_tabs()
+        self.tabs.setCurrentWidget(self.contacts_tab if target is ImportTarget.CONTACTS
+                                   else self.leads_tab)
+        self.statusBar().showMessage(report.summary(), 15_000)
+
+    def open_import_history(self) -> None:
+        from .import_history import ImportHistoryDialog
+
+        dialog = ImportHistoryDialog(self.context, parent=self)
+        dialog.changed.connect(self.refresh_tabs)
+        self.import_history_dialog = dialog
+        dialog.open()
+
+    def dragEnterEvent(self, event) -> None:
+        if dropped_file(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_file(event.mimeData())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        target = self.drop_target()
+        # opened once the drop has returned, so the file manager is not kept waiting
+        QTimer.singleShot(0, lambda: self.import_file(path, target))
+
+    def _forward_drops(self) -> None:
+        """Widgets that take drops themselves (the search field) would swallow a dropped
+        spreadsheet: theirs are handed to the window."""
+        for child in self.findChildren(QWidget):
+            if child.acceptDrops():
+                child.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in DROP_EVENTS and dropped_file(event.mimeData()):
+            if event.type() == QEvent.Type.Drop:
+                self.dropEvent(event)
+            else:
+                self.dragEnterEvent(event)
+            return True
+        return super().eventFilter(watched, event)
 
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
