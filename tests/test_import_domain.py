@@ -112,3 +112,26 @@ def test_decimals_with_commas(text, expected):
 ])
 def test_full_names(text, expected):
     assert split_full_name(text) == expected
+
+
+def test_ascii_words_fold_as_the_unicode_path_does():
+    """fold's ASCII shortcut (imports fold a million names) gives the general answer."""
+    import random
+    import re
+    import unicodedata
+
+    from orchid_desktop.domain.search_terms import fold
+
+    word = re.compile(r"[^\W_]+")
+
+    def general(text: str) -> list[str]:
+        decomposed = unicodedata.normalize("NFKD", text)
+        kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return word.findall(kept.casefold())
+
+    rng = random.Random(5)
+    samples = ["O'Brien-Smith", "JESSICA.smith42@Example.COM", "a_b", "\t\x00x"] + [
+        "".join(chr(rng.randrange(128)) for _ in range(rng.randrange(30)))
+        for _ in range(20_000)]
+    for text in samples:
+        assert fold(text) == general(text), text

@@ -282,3 +282,16 @@ def test_received_times_with_offsets_are_kept_exactly(context, tmp_path):
     a, b = leads(context)
     assert a.received_at == datetime(2026, 3, 5, 10, 22, 33, tzinfo=timezone.utc)
     assert b.received_at == datetime(2026, 3, 5, 15, 22, 33, tzinfo=timezone.utc)
+
+
+def test_undoing_the_demo_batch_removes_its_leads_and_untouched_contacts(context):
+    from orchid_desktop.services.demo import load_demo_data
+
+    demo = load_demo_data(context.sessions, context.staff_id)
+    result = import_history.undo_batch(context.sessions, demo.batch_id, staff_id=None)
+    with context.sessions() as session:
+        contacts_left = session.scalar(select(func.count(Contact.id)))
+        assert session.scalar(select(func.count(Lead.id))) == 0
+    # contacts with notes are kept (someone worked on them); the rest are gone
+    assert result.removed == demo.leads + demo.contacts - contacts_left
+    assert result.kept == contacts_left > 0

@@ -32,12 +32,12 @@ from orchid_desktop.db.models import (
 from orchid_desktop.db.models.base import utcnow
 from orchid_desktop.db.search_index import PREFIX, sqlite_trigger_sql
 from orchid_desktop.domain.search_terms import search_text
-from orchid_desktop.domain.vocab import ImportStatus, ImportTarget, LeadStatus
+from orchid_desktop.domain.vocab import ImportStatus, ImportTarget
 from orchid_desktop.errors import UserError
 
 from . import audit
 from .import_matching import change_value
-from .import_writer import IDENTITY, model_for
+from .import_writer import IDENTITY
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,13 @@ def undo_batch(sessions: sessionmaker[Session], batch_id: int, *,
             raise UserError("That import no longer exists.")
         if batch.undone_at is not None:
             raise UserError(f"The import of {batch.file_name} was already undone.")
-        model = model_for(batch.target)
-        untouched = _untouched(model, batch_id)
-        created = session.scalar(select(func.count()).where(model.import_batch_id == batch_id))
-        removed = _remove(session, model, untouched)
-        restored, kept_fields = _restore(session, model, batch_id)
+        created = removed = 0
+        # both kinds, whatever the batch was imported as: demo data is one batch of both
+        for model in (Lead, Contact):  # leads first: a lead may point at a contact
+            created += session.scalar(select(func.count()).where(
+                model.import_batch_id == batch_id))
+            removed += _remove(session, model, _untouched(model, batch_id))
+        restored, kept_fields = _restore(session, batch_id)
         batch.status, batch.undone_at, batch.undone_by_id = (ImportStatus.UNDONE, utcnow(),
                                                              staff_id)
         result = UndoResult(removed, restored, created - removed, kept_fields)
@@ -114,7 +116,7 @@ def _untouched(model, batch_id: int):
     # enrolled, mailed or (for contacts) noted, documented, linked or made a client
     referrers = [Enrolment, MassEmailRecipient, OutboxMessage]
     if model is Lead:
-        conditions += [Lead.status == LeadStatus.NEW, Lead.contact_id.is_(None)]
+        conditions.append(Lead.contact_id.is_(None))  # promoted: someone worked on it
     else:
         merged = Contact.__table__.alias("merged")
         conditions += [Contact.merged_into_id.is_(None),
@@ -151,11 +153,12 @@ def _compiled(query, connection) -> str:
     return str(query.compile(connection, compile_kwargs={"literal_binds": True}))
 
 
-def _restore(session: Session, model, batch_id: int) -> tuple[int, int]:
+def _restore(session: Session, batch_id: int) -> tuple[int, int]:
     restored = kept_fields = 0
     changes = session.scalars(select(ImportBatchChange).where(
         ImportBatchChange.batch_id == batch_id, ImportBatchChange.action == "updated"))
     for change in changes:
+        model = Lead if change.entity_type == "lead" else Contact
         person = session.get(model, change.entity_id)
         if person is None:
             continue
