@@ -88,7 +88,9 @@ def measure(url: str, file: str, what: str) -> dict:
     from orchid_desktop.db.engine import DatabaseTarget, create_app_engine, session_factory
     from orchid_desktop.db.engine import parse_database_url
     from orchid_desktop.services.import_reader import open_table
-    from orchid_desktop.services.importing import ImportOptions, run_import, suggest_mapping
+    from orchid_desktop.services import importing as _imp
+    from orchid_desktop.services.importing import ImportOptions, suggest_mapping
+    run_import = _imp.run_import
 
     target = DatabaseTarget(parse_database_url(url))
     engine = create_app_engine(target) if url.startswith("sqlite") else create_engine(url)

@@ -295,3 +295,46 @@ def test_undoing_the_demo_batch_removes_its_leads_and_untouched_contacts(context
     # contacts with notes are kept (someone worked on them); the rest are gone
     assert result.removed == demo.leads + demo.contacts - contacts_left
     assert result.kept == contacts_left > 0
+
+
+def import_text(context, tmp_path, name, body, **options):
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return do_import(context, path, **options)
+
+
+@pytest.mark.parametrize("target", [ImportTarget.LEADS, ImportTarget.CONTACTS])
+def test_an_email_filled_in_is_matched_by_later_rows(context, tmp_path, target):
+    import_text(context, tmp_path, "k.csv", "Phone,First Name\n415-555-0101,Kim\n",
+                target=target)
+    body = ("Email,Phone,First Name\nkim@example.com,415-555-0101,Kim\n"
+            "kim@example.com,,Kim\n")
+    dry = import_text(context, tmp_path, "k2.csv", body, target=target,
+                      on_duplicate=DuplicatePolicy.FILL, dry_run=True)
+    real = import_text(context, tmp_path, "k2.csv", body, target=target,
+                       on_duplicate=DuplicatePolicy.FILL)
+    assert (real.created, real.updated, real.skipped) == (0, 1, 1)
+    assert dry.to_json() | {"batch_id": None, "dry_run": None} == \
+        real.to_json() | {"batch_id": None, "dry_run": None}
+
+
+@pytest.mark.parametrize("policy", list(DuplicatePolicy))
+@pytest.mark.parametrize("target", [ImportTarget.LEADS, ImportTarget.CONTACTS])
+def test_dry_run_equals_the_import_across_chunks(context, tmp_path, monkeypatch, policy,
+                                                 target):
+    monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
+    import_text(context, tmp_path, "base.csv",
+                "Email,Phone,First Name\nold@example.com,,Old\n,415-555-0150,Ph\n",
+                target=target)
+    body = ("Email,Phone,First Name,City\n"
+            "a@example.com,415-555-0101,A,\nold@example.com,415-555-0150,Old2,X\n"
+            "a@example.com,,A2,Y\n,415-555-0101,A3,Z\nb@example.com,415-555-0101,B,\n"
+            ",415-555-0150,Ph2,Q\nold@example.com,,Old3,W\n"
+            "new@example.com,415-555-0160,N,\nnew2@example.com,415-555-0160,N2,\n"
+            ",415-555-0160,N3,\n")
+    dry = import_text(context, tmp_path, "x.csv", body, target=target, on_duplicate=policy,
+                      dry_run=True).to_json()
+    real = import_text(context, tmp_path, "x.csv", body, target=target,
+                       on_duplicate=policy).to_json()
+    assert dry | {"batch_id": None, "dry_run": None} == real | {"batch_id": None,
+                                                               "dry_run": None}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select, text
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.models import (
@@ -36,7 +36,6 @@ from orchid_desktop.domain.vocab import ImportStatus, ImportTarget
 from orchid_desktop.errors import UserError
 
 from . import audit
-from .import_matching import change_value
 from .import_writer import IDENTITY
 
 
@@ -154,6 +153,10 @@ def _compiled(query, connection) -> str:
 
 
 def _restore(session: Session, batch_id: int) -> tuple[int, int]:
+    """Put back what the import changed. A person untouched since is put back whole,
+    version included; otherwise each field still as the import left it is put back, and
+    one changed since keeps its newer value (as does an email or phone whose return
+    would leave the person with neither)."""
     restored = kept_fields = 0
     changes = session.scalars(select(ImportBatchChange).where(
         ImportBatchChange.batch_id == batch_id, ImportBatchChange.action == "updated"))
@@ -162,23 +165,35 @@ def _restore(session: Session, batch_id: int) -> tuple[int, int]:
         person = session.get(model, change.entity_id)
         if person is None:
             continue
-        before, after = change.previous_values["before"], change.previous_values["after"]
-        put_back = {}
-        for key, value in before.items():
-            if change_value(getattr(person, key)) == after.get(key):
-                put_back[key] = value
-            else:
-                kept_fields += 1
-        if put_back:
-            for key, value in put_back.items():
-                setattr(person, key, _typed(model, key, value))
-            person.search_text = search_text(*(getattr(person, k) for k in IDENTITY))
-            audit.record(session, staff_id=None, entity_type=change.entity_type,
-                         entity_id=person.id, action="import_update_undone",
-                         changes={k: [after.get(k), v] for k, v in put_back.items()},
-                         reason=f"import #{batch_id} undone", is_system=True)
-            restored += 1
+        record = change.previous_values
+        before, after = record["before"], record["after"]
+        unchanged = {key for key in before
+                     if getattr(person, key) == _typed(model, key, after.get(key))}
+        put_back = {key: _typed(model, key, before[key]) for key in unchanged}
+        reachable = {k: put_back.get(k, getattr(person, k))
+                     for k in ("email_normalized", "phone_e164")}
+        if not any(reachable.values()):
+            for key in ("email", "email_normalized", "phone_e164"):
+                put_back.pop(key, None)
+        kept_fields += len(before) - len(put_back)
+        if not put_back:
+            continue
+        identity = {k: put_back.get(k, getattr(person, k)) for k in IDENTITY}
+        values = dict(put_back, search_text=search_text(*identity.values()))
+        if len(put_back) == len(before) and person.version == record.get("version_after"):
+            values["version"] = record["version_before"]  # as if the import never was
+        else:
+            values["version"] = person.version + 1
+        table = model.__table__
+        session.execute(update(table).where(table.c.id == person.id,
+                                            table.c.version == person.version).values(values))
+        audit.record(session, staff_id=None, entity_type=change.entity_type,
+                     entity_id=person.id, action="import_update_undone",
+                     changes={k: [after.get(k), before[k]] for k in put_back},
+                     reason=f"import #{batch_id} undone", is_system=True)
+        restored += 1
     session.flush()
+    session.expire_all()
     return restored, kept_fields
 
 

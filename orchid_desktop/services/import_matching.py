@@ -68,13 +68,21 @@ class ChunkMatcher:
         self.file_emails: dict[str, int] = {}
         self.file_phones: dict[str, tuple[str | None, int]] = {}
         self.changes: dict[int, ImportBatchChange] = {}
+        # people this import has updated, as they are now: a dry run writes nothing, so
+        # later chunks must see its updates here, and a filled-in email or phone must
+        # match the file's later rows at once
+        self.touched: dict[int, Known] = {}
+        self._by_email: dict[str, Known] = {}
+        self._by_phone: dict[str, list[Known]] = {}
 
     # -- one chunk ----------------------------------------------------------------------
     def take(self, clean: CleanChunk) -> Tally:
         tally = Tally()
+        if self.writer is not None:
+            self.writer.wait()  # the previous chunk's people are written: matched too
         accepted = [i for i, reason in enumerate(clean.rejected) if reason is None]
         v = clean.values
-        known_by_email, known_by_phone = self._known(
+        known_by_email, known_by_phone = self._by_email, self._by_phone = self._known(
             {v["email_normalized"][i] for i in accepted} - {None},
             {v["phone_e164"][i] for i in accepted} - {None})
         mapped = self._mapped_fields(clean)
@@ -168,8 +176,9 @@ class ChunkMatcher:
                                else new["profile"].setdefault("imported_columns", {}))
 
     def _known(self, emails: set[str], phones: set[str]):
-        by_email: dict[str, Known] = {}
-        by_phone: dict[str, list[Known]] = {}
+        """The people the chunk's emails and phones may be: found in the database (one
+        indexed look-up per thousands of keys), as this import has left them."""
+        found: dict[int, Known] = {}
         model = self.model
         columns = [model.id, model.version, model.import_batch_id,
                    *(getattr(model, f) for f in self.fields)]
@@ -182,19 +191,30 @@ class ChunkMatcher:
                     model.archived_at.is_(None))
                 if model is Contact:
                     query = query.where(Contact.merged_into_id.is_(None))
-                for found in self.session.execute(query.order_by(model.id)):
-                    known = Known(found.id, found.version, found.import_batch_id,
-                                  {f: _plain(getattr(found, f)) for f in self.fields})
+                for row in self.session.execute(query):
+                    known = Known(row.id, row.version, row.import_batch_id,
+                                  {f: _plain(getattr(row, f)) for f in self.fields})
                     if model is Lead:
-                        known.values["raw_form_data"] = dict(found.raw_form_data or {})
-                    if known.values["email_normalized"]:
-                        by_email.setdefault(known.values["email_normalized"], known)
-                    if known.values["phone_e164"]:
-                        by_phone.setdefault(known.values["phone_e164"], [])
-                        if all(k.id != known.id for k in by_phone[known.values["phone_e164"]]):
-                            by_phone[known.values["phone_e164"]].append(known)
-        _share_objects(by_email, by_phone)
+                        known.values["raw_form_data"] = dict(row.raw_form_data or {})
+                    found.setdefault(row.id, known)
+        found.update(self.touched)
+        by_email: dict[str, Known] = {}
+        by_phone: dict[str, list[Known]] = {}
+        for known in sorted(found.values(), key=lambda k: k.id):  # the oldest first
+            if known.values["email_normalized"] in emails:
+                by_email.setdefault(known.values["email_normalized"], known)
+            if known.values["phone_e164"] in phones:
+                by_phone.setdefault(known.values["phone_e164"], []).append(known)
         return by_email, by_phone
+
+    def _index(self, known: Known) -> None:
+        """After an update: the chunk's later rows find the person by the new values."""
+        self.touched[known.id] = known
+        email, phone = known.values["email_normalized"], known.values["phone_e164"]
+        if email:
+            self._by_email.setdefault(email, known)
+        if phone and known not in self._by_phone.get(phone, []):
+            self._by_phone.setdefault(phone, []).append(known)
 
     def _update(self, known: Known, values, raw, mapped, row: int, *, record: bool = True
                 ) -> bool:
@@ -203,6 +223,12 @@ class ChunkMatcher:
         new_raw = dict(target_raw)
         _merge(target, new_raw, values, raw, mapped, self.policy)
         changes = {k: target[k] for k in target if target[k] != known.values[k]}
+        taken = changes.get("email_normalized")
+        if taken and (taken in self.file_emails or
+                      self._by_email.get(taken, known) is not known):
+            # another person (or an earlier row) has that address: it is not theirs
+            changes.pop("email", None)
+            changes.pop("email_normalized")
         if self.model is Lead and new_raw != target_raw:
             changes["raw_form_data"] = new_raw
         if not changes:
@@ -214,24 +240,31 @@ class ChunkMatcher:
         before = {k: known.values.get(k) for k in changes}
         known.values.update(changes)
         known.version += 1 if record else 0
+        self._index(known)
         if record:
-            self._record(known.id, before, changes, row)
+            self._record(known, before, changes, row)
         return True
 
-    def _record(self, person_id: int, before: dict, after: dict, row: int) -> None:
+    def _record(self, known: Known, before: dict, after: dict, row: int) -> None:
+        """What undo needs: each field's value before this import and the one it left,
+        and the person's version before and after (undo puts the version back too, so an
+        earlier import's undo still sees the person as untouched)."""
         if self.batch_id is None:
             return
+        person_id = known.id
         change = self.changes.get(person_id)
         if change is None:
             change = self.changes[person_id] = ImportBatchChange(
                 batch_id=self.batch_id, entity_type=self.model.__tablename__[:-1],
                 entity_id=person_id, action="updated",
-                previous_values={"before": {}, "after": {}})
+                previous_values={"before": {}, "after": {},
+                                 "version_before": known.version - 1})
         stored = change.previous_values
         merged_before = {k: change_value(v) for k, v in before.items()} | stored["before"]
-        change.previous_values = {"before": merged_before,
-                                  "after": stored["after"] | {k: change_value(v)
-                                                              for k, v in after.items()}}
+        change.previous_values = {
+            "before": merged_before,
+            "after": stored["after"] | {k: change_value(v) for k, v in after.items()},
+            "version_before": stored["version_before"], "version_after": known.version}
         audit.record(self.session, staff_id=self.staff_id,
                      entity_type=self.model.__tablename__[:-1], entity_id=person_id,
                      action="import_updated",
@@ -273,14 +306,6 @@ def change_value(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool, dict, list)):
         return value
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def _share_objects(by_email: dict[str, Known], by_phone: dict[str, list[Known]]) -> None:
-    """One object per person in both maps, so an update seen through one is seen
-    through the other."""
-    canonical = {k.id: k for k in by_email.values()}
-    for key, people in by_phone.items():
-        by_phone[key] = [canonical.setdefault(k.id, k) for k in people]
 
 
 def _contact_email_taken(known: Known | None, earlier: int | None, ours: bool) -> str:

@@ -40,6 +40,7 @@ _COMPARED_ROWS = 20  # rows below a candidate header that it is compared with
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xlsx/.ods, .xls
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
+_CELL_LIMIT = 1 << 30
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _MARKUP = re.compile(r"\s*<(!doctype|html|\?xml|table)", re.IGNORECASE)
 
@@ -142,11 +143,16 @@ def _open_text(path: Path) -> TableSource:
     if not whole:  # the last line of the sample may be cut short
         sample = sample[:max(sample.rfind("\n"), sample.rfind("\r")) + 1] or sample
     delimiter = _sniff_delimiter(sample)
+    # the csv module refuses cells over 128 KiB, which pandas reads: lift the limit
+    # while the sample is read (a long note pasted into a cell is still a cell)
+    limit = csv.field_size_limit(_CELL_LIMIT)
     try:
         rows = list(enumerate(csv.reader(io.StringIO(sample, newline=""),
                                          delimiter=delimiter), 1))
     except csv.Error as error:
         raise UnreadableFile(f"{path.name} could not be read: {error}.") from error
+    finally:
+        csv.field_size_limit(limit)
     if not (header := _find_header(rows)):
         raise UnreadableFile(f"{path.name} is empty.")
     header_row, headers = header
@@ -227,11 +233,12 @@ def _find_header(rows: Iterable[tuple[int, list[str]]]) -> tuple[int, list[str]]
                 break
     if not filled:
         return None
-    widest = max(count for _, _, count in filled)
+    # a typical row's width, not the widest: one long row must not hide the header
+    typical = statistics.median_high(count for _, _, count in filled)
     chosen = filled[0]
     for index, (number, cells, count) in enumerate(filled[:_SEARCHED_ROWS]):
         below = [c for _, _, c in filled[index + 1:index + 1 + _COMPARED_ROWS]]
-        wide = count >= 0.6 * widest or bool(below) and count >= statistics.median(below)
+        wide = count >= 0.6 * typical or bool(below) and count >= statistics.median(below)
         if count >= 2 and wide and _mostly_words(cells):
             chosen = (number, cells, count)
             break

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from orchid_desktop.domain.bulk_contact_points import normalize_emails, normalize_phones
@@ -77,7 +78,8 @@ class CleanChunk:
 
 def clean_chunk(frame: pd.DataFrame, context: RowContext) -> CleanChunk:
     n = len(frame)
-    frame = frame.apply(lambda column: column.str.strip())
+    # NUL cannot be stored (PostgreSQL refuses it in text): it is never meant, so dropped
+    frame = frame.apply(lambda column: column.str.replace("\x00", "", regex=False).str.strip())
     notes: list[list[str]] = [[] for _ in range(n)]
     rejected: list[str | None] = [None] * n
     values: dict[str, list[Any]] = {}
@@ -129,7 +131,19 @@ def clean_chunk(frame: pd.DataFrame, context: RowContext) -> CleanChunk:
     for key in CONTACT_NUMBER_FIELDS:
         values[key] = _lookup(column(key), parse_decimal, "number", notes, n)
     values["height_cm"] = [_centimetres(v) for v in values["height_cm"]]
+    for key in CONTACT_NUMBER_FIELDS:
+        _in_range(values[key], FIELDS_BY_KEY[key].label, notes)
     return CleanChunk(frame.index.tolist(), values, _raw(frame, context), rejected, notes)
+
+
+NUMBER_LIMIT = Decimal(10_000)  # the columns hold five digits, one after the point
+
+
+def _in_range(column: list[Decimal | None], label: str, notes: list[list[str]]) -> None:
+    for i, value in enumerate(column):
+        if value is not None and not -NUMBER_LIMIT < value < NUMBER_LIMIT:
+            notes[i].append(f"{value} is not a possible {label.lower()}; it was left out.")
+            column[i] = None
 
 
 def _centimetres(height: Decimal | None) -> Decimal | None:
@@ -252,7 +266,10 @@ def parse_datetimes(series: pd.Series, context: RowContext, notes: list[list[str
     if naive_only:
         out = [None if pd.isna(v) else v.to_pydatetime() for v in naive]
     else:
-        local = naive.dt.tz_localize(ZoneInfo(context.time_zone), ambiguous="NaT",
+        # a time in the hour repeated when clocks go back is taken as the first of the
+        # two; one skipped when they go forward as the moment after the gap
+        local = naive.dt.tz_localize(ZoneInfo(context.time_zone),
+                                     ambiguous=np.ones(len(naive), dtype=bool),
                                      nonexistent="shift_forward").dt.tz_convert("UTC")
         parsed = parsed.where(parsed.notna(), local)
         out = [None if pd.isna(v) else v.to_pydatetime().astimezone(timezone.utc)

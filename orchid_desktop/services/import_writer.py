@@ -13,6 +13,8 @@ search vector itself (a generated column).
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -54,6 +56,8 @@ class BulkWriter:
         self.sqlite = self.connection.dialect.name == "sqlite"
         self._trigger = f"{PREFIX}{self.table.name}_ai"
         self._trigger_dropped = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._writing: Future | None = None
         if self.sqlite:
             # Inserting rows in file order touches every index at random places; with
             # SQLite's default 2 MB page cache each insert rereads index pages from the
@@ -81,9 +85,36 @@ class BulkWriter:
                        country="US", profile={"imported_columns": raw} if raw else {})
         return row
 
+    # -- writing a chunk while the next one is read ------------------------------------
+    # The database's share of an import (SQLite's B-tree work, PostgreSQL's COPY) runs
+    # without Python's lock, so a chunk is written on a helper thread while the main
+    # thread reads and checks the next one. The connection is never used by both at
+    # once: whoever uses it next waits for the write first (``wait``).
     def insert(self, rows: list[dict]) -> None:
+        self.wait()
         if not rows:
             return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write")
+        self._writing = self._pool.submit(self._insert_now, rows)
+
+    def wait(self) -> None:
+        """Until the chunk being written is in (its error, if any, raised here)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def close(self) -> None:
+        """Stop the helper thread, after its write: a failed or cancelled import rolls
+        back only once nothing is writing."""
+        if self._writing is not None:
+            futures_wait([self._writing])
+            self._writing = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _insert_now(self, rows: list[dict]) -> None:
         columns = list(rows[0])
         names = ", ".join(columns)
         cursor = self.connection.connection.driver_connection.cursor()
@@ -121,6 +152,7 @@ class BulkWriter:
                identity: dict[str, Any], *, bump: bool = True) -> None:
         """Set ``changes`` on one person, checking nobody changed them since they were
         read (the search words follow the identity fields)."""
+        self.wait()
         values = dict(changes, version=version + (1 if bump else 0), updated_at=utcnow())
         if any(key in changes for key in IDENTITY):
             values["search_text"] = search_text(*(identity[k] for k in IDENTITY))
@@ -132,6 +164,7 @@ class BulkWriter:
                                 "import the file again.")
 
     def finish(self) -> None:
+        self.close()
         if self.sqlite:
             self.connection.exec_driver_sql("PRAGMA cache_size = -2000")  # the default
         if self._trigger_dropped:

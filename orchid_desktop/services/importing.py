@@ -120,30 +120,13 @@ def run_import(sessions: sessionmaker[Session], source: TableSource, mapping: di
         batch = None if dry_run else _new_batch(session, source, mapping, options, staff_id)
         writer = None if dry_run else BulkWriter(session, options.target, batch.id, staff_id)
         matcher = ChunkMatcher(session, options, writer, staff_id, batch_id=batch and batch.id)
-        done = 0
-        for frame in source.chunks(CHUNK_ROWS):
-            if should_cancel is not None and should_cancel():
-                raise ImportCancelled()
-            clean = clean_chunk(frame, context)
-            for i, reason in enumerate(clean.rejected):
-                if reason is not None:
-                    report.rejected += 1
-                    report.errors.append(RowProblem(clean.rows[i], reason))
-                    report.rejected_cells[clean.rows[i]] = frame.iloc[i].tolist()
-                for note in clean.notes[i] if reason is None else ():
-                    report.notes.append(RowProblem(clean.rows[i], note))
-            tally = matcher.take(clean)
-            report.created += tally.created
-            report.updated += tally.updated
-            report.skipped += tally.skipped
-            report.duplicates += tally.duplicates
-            report.rejected += len(tally.refused)
-            report.errors.extend(RowProblem(row, reason) for row, reason in tally.refused)
-            for row, _ in tally.refused:
-                report.rejected_cells[row] = frame.loc[row].tolist()
-            done += len(frame)
-            if progress is not None:
-                progress(done, max(done, source.estimated_rows))
+        try:
+            _run_chunks(source, context, matcher, report, progress, should_cancel)
+            if writer is not None:
+                writer.wait()  # the last chunk's write, and its error if it failed
+        finally:
+            if writer is not None:
+                writer.close()
         if should_cancel is not None and should_cancel():
             raise ImportCancelled()
         report.errors.sort(key=lambda p: p.row)
@@ -153,6 +136,34 @@ def run_import(sessions: sessionmaker[Session], source: TableSource, mapping: di
             report.batch_id = batch.id
     log.info("%s", report.summary())
     return report
+
+
+def _run_chunks(source: TableSource, context: RowContext, matcher: ChunkMatcher,
+                report: ImportReport, progress, should_cancel) -> None:
+    done = 0
+    for frame in source.chunks(CHUNK_ROWS):
+        if should_cancel is not None and should_cancel():
+            raise ImportCancelled()
+        clean = clean_chunk(frame, context)
+        for i, reason in enumerate(clean.rejected):
+            if reason is not None:
+                report.rejected += 1
+                report.errors.append(RowProblem(clean.rows[i], reason))
+                report.rejected_cells[clean.rows[i]] = frame.iloc[i].tolist()
+            for note in clean.notes[i] if reason is None else ():
+                report.notes.append(RowProblem(clean.rows[i], note))
+        tally = matcher.take(clean)
+        report.created += tally.created
+        report.updated += tally.updated
+        report.skipped += tally.skipped
+        report.duplicates += tally.duplicates
+        report.rejected += len(tally.refused)
+        report.errors.extend(RowProblem(row, reason) for row, reason in tally.refused)
+        for row, _ in tally.refused:
+            report.rejected_cells[row] = frame.loc[row].tolist()
+        done += len(frame)
+        if progress is not None:
+            progress(done, max(done, source.estimated_rows))
 
 
 def _row_context(session: Session, source: TableSource, mapping: dict[int, str],
