@@ -78,8 +78,6 @@ class ChunkMatcher:
     # -- one chunk ----------------------------------------------------------------------
     def take(self, clean: CleanChunk) -> Tally:
         tally = Tally()
-        if self.writer is not None:
-            self.writer.wait()  # the previous chunk's people are written: matched too
         accepted = [i for i, reason in enumerate(clean.rejected) if reason is None]
         v = clean.values
         known_by_email, known_by_phone = self._by_email, self._by_phone = self._known(

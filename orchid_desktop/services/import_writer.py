@@ -1,6 +1,9 @@
 """Writing an import's people in bulk, inside the import's one transaction.
 
-New rows go in with one multi-row INSERT per chunk, not one ORM object each. On SQLite
+New rows go in with one executemany (SQLite) or COPY (PostgreSQL) per chunk, not one ORM
+object each. (Writing a chunk on a second thread while the next is read was tried and
+gained nothing — 76 s against 73 s for a million rows: SQLite's executemany takes
+Python's lock again for every row, so it queues behind the reading thread.) On SQLite
 the full-text index is the expensive part: its per-row trigger made a 200,000-row insert
 take 16 s, against 2 s for the same rows with the index filled from them in one statement
 afterwards (measured). So the insert trigger is dropped for the import and each chunk's
@@ -13,8 +16,6 @@ search vector itself (a generated column).
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -56,8 +57,6 @@ class BulkWriter:
         self.sqlite = self.connection.dialect.name == "sqlite"
         self._trigger = f"{PREFIX}{self.table.name}_ai"
         self._trigger_dropped = False
-        self._pool: ThreadPoolExecutor | None = None
-        self._writing: Future | None = None
         if self.sqlite:
             # Inserting rows in file order touches every index at random places; with
             # SQLite's default 2 MB page cache each insert rereads index pages from the
@@ -85,58 +84,39 @@ class BulkWriter:
                        country="US", profile={"imported_columns": raw} if raw else {})
         return row
 
-    # -- writing a chunk while the next one is read ------------------------------------
-    # The database's share of an import (SQLite's B-tree work, PostgreSQL's COPY) runs
-    # without Python's lock, so a chunk is written on a helper thread while the main
-    # thread reads and checks the next one. The connection is never used by both at
-    # once: whoever uses it next waits for the write first (``wait``).
     def insert(self, rows: list[dict]) -> None:
-        self.wait()
         if not rows:
             return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write")
-        self._writing = self._pool.submit(self._insert_now, rows)
-
-    def wait(self) -> None:
-        """Until the chunk being written is in (its error, if any, raised here)."""
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            writing.result()
-
-    def close(self) -> None:
-        """Stop the helper thread, after its write: a failed or cancelled import rolls
-        back only once nothing is writing."""
-        if self._writing is not None:
-            futures_wait([self._writing])
-            self._writing = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
-    def _insert_now(self, rows: list[dict]) -> None:
         columns = list(rows[0])
+        if self.sqlite:
+            # SQLAlchemy's own conversions (instants, JSON, enums), a column at a time:
+            # the same stored text as Core, at a third of its per-row cost
+            values = [[row[c] for row in rows] for c in columns]
+            for index, column in enumerate(columns):
+                convert = self.table.c[column].type._cached_bind_processor(
+                    self.connection.dialect)
+                if convert is not None:
+                    values[index] = [convert(v) for v in values[index]]
+            prepared = list(zip(*values))
+        else:
+            prepared = [[_for_copy(row[c]) for c in columns] for row in rows]
+        self._write(columns, prepared)
+
+    def _write(self, columns: list[str], prepared: list) -> None:
         names = ", ".join(columns)
         cursor = self.connection.connection.driver_connection.cursor()
         if not self.sqlite:
             # COPY: PostgreSQL's bulk path, several times faster than multi-row INSERTs
             with cursor.copy(f"COPY {self.table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([_for_copy(row[c]) for c in columns])
+                for row in prepared:
+                    copy.write_row(row)
             return
         if not self._trigger_dropped:
             self.connection.exec_driver_sql(f"DROP TRIGGER {self._trigger}")
             self._trigger_dropped = True
         before = self.connection.scalar(select(func.coalesce(func.max(self.table.c.id), 0)))
-        # SQLAlchemy's own conversions (instants, JSON, enums), a column at a time, then
-        # one executemany on the driver: a third of Core's per-row cost, same stored text
-        values = [[row[c] for row in rows] for c in columns]
-        for index, column in enumerate(columns):
-            convert = self.table.c[column].type._cached_bind_processor(self.connection.dialect)
-            if convert is not None:
-                values[index] = [convert(v) for v in values[index]]
         cursor.executemany(f"INSERT INTO {self.table.name} ({names}) "
-                           f"VALUES ({', '.join('?' * len(columns))})", list(zip(*values)))
+                           f"VALUES ({', '.join('?' * len(columns))})", prepared)
         # this chunk's rows into the search index, in one statement
         self.connection.execute(text(
             f"INSERT INTO {PREFIX}{self.table.name}(rowid, search_text) "
@@ -152,7 +132,6 @@ class BulkWriter:
                identity: dict[str, Any], *, bump: bool = True) -> None:
         """Set ``changes`` on one person, checking nobody changed them since they were
         read (the search words follow the identity fields)."""
-        self.wait()
         values = dict(changes, version=version + (1 if bump else 0), updated_at=utcnow())
         if any(key in changes for key in IDENTITY):
             values["search_text"] = search_text(*(identity[k] for k in IDENTITY))
@@ -164,7 +143,6 @@ class BulkWriter:
                                 "import the file again.")
 
     def finish(self) -> None:
-        self.close()
         if self.sqlite:
             self.connection.exec_driver_sql("PRAGMA cache_size = -2000")  # the default
         if self._trigger_dropped:
