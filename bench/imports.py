@@ -165,27 +165,10 @@ def sqlite_copy(existing: int) -> str:
 
 
 def postgres_db(server: str, existing: int) -> str:
-    from people_listing import BENCH_DB, postgres_url
-    from sqlalchemy import create_engine
+    """A fresh database orchid_bench on the server, holding ``existing`` leads."""
+    from people_listing import postgres_url
 
-    from orchid_desktop.db import migrate
-    from orchid_desktop.db.engine import parse_database_url
-
-    if existing:
-        return postgres_url(server, existing)
-    import psycopg
-
-    from people_listing import _libpq
-
-    url = parse_database_url(server)
-    with psycopg.connect(_libpq(url), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
-    bench = url.set(database=BENCH_DB)
-    engine = create_engine(bench)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return bench.render_as_string(hide_password=False)
+    return postgres_url(server, existing)
 
 
 def main() -> None:

@@ -24,16 +24,7 @@ _TYPE_WORDS: tuple[tuple[ApplicantType, tuple[str, ...]], ...] = (
 
 def parse_applicant_type(text: str) -> ApplicantType | None:
     """The applicant type a cell names, or None when it names none."""
-    folded = fold_header(text)
-    if not folded:
-        return None
-    for member in ApplicantType:
-        if folded == fold_header(member.value) or folded == fold_header(member.label):
-            return member
-    for member, words in _TYPE_WORDS:
-        if folded in words or any(len(w) > 2 and w in folded for w in words):
-            return member
-    return None
+    return _named(text, ApplicantType, _TYPE_WORDS, inside=3)
 
 
 _SOURCE_WORDS: tuple[tuple[LeadSource, tuple[str, ...]], ...] = (
@@ -50,14 +41,21 @@ _SOURCE_WORDS: tuple[tuple[LeadSource, tuple[str, ...]], ...] = (
 
 
 def parse_source(text: str) -> LeadSource | None:
+    """The source a cell names ("fb", "Instagram Lead Ad", "A friend"), or None."""
+    return _named(text, LeadSource, _SOURCE_WORDS, inside=4)
+
+
+def _named(text: str, members, words_for, *, inside: int):
+    """A member named by its value or label, else by one of its words: the whole cell,
+    or (for words of at least ``inside`` letters) a part of it."""
     folded = fold_header(text)
     if not folded:
         return None
-    for member in LeadSource:
+    for member in members:
         if folded in (fold_header(member.value), fold_header(member.label)):
             return member
-    for member, words in _SOURCE_WORDS:
-        if folded in words or any(len(w) > 3 and w in folded for w in words):
+    for member, words in words_for:
+        if folded in words or any(len(w) >= inside and w in folded for w in words):
             return member
     return None
 
