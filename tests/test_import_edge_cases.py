@@ -119,6 +119,10 @@ def test_a_failure_midway_writes_nothing_and_keeps_the_search_trigger(
     from orchid_desktop.services import import_matching, importing
 
     monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(importing, "LARGE_IMPORT_ROWS", 1)  # indexes dropped, then back
+    with context.sessions() as session:
+        indexes = session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                       " ORDER BY name")).all()
     original = import_matching.ChunkMatcher.take
     calls = []
 
@@ -135,4 +139,25 @@ def test_a_failure_midway_writes_nothing_and_keeps_the_search_trigger(
     with context.sessions() as session:
         assert session.scalar(select(func.count(Lead.id))) == 0
         assert session.scalar(select(func.count(ImportBatch.id))) == 0
+        assert session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                    " ORDER BY name")).all() == indexes
+    search_index_intact(context)
+
+
+def test_a_large_import_rebuilds_the_list_indexes_exactly(context, tmp_path, monkeypatch):
+    from orchid_desktop.services import importing
+
+    monkeypatch.setattr(importing, "LARGE_IMPORT_ROWS", 1)
+    monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
+    with context.sessions() as session:
+        before = session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")).all()
+    report = imported(context, tmp_path, "c.csv", "Email,First Name\n" + "".join(
+        f"p{i}@example.com,P{i}\n" for i in range(7)))
+    assert report.created == 7
+    with context.sessions() as session:
+        after = session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")).all()
+        session.execute(text("PRAGMA integrity_check"))
+    assert after == before
     search_index_intact(context)

@@ -46,7 +46,7 @@ def model_for(target: ImportTarget) -> type[Lead] | type[Contact]:
 
 class BulkWriter:
     def __init__(self, session: Session, target: ImportTarget, batch_id: int,
-                 staff_id: int | None):
+                 staff_id: int | None, *, large: bool = False):
         self.session = session
         self.target = target
         self.model = model_for(target)
@@ -57,6 +57,13 @@ class BulkWriter:
         self.sqlite = self.connection.dialect.name == "sqlite"
         self._trigger = f"{PREFIX}{self.table.name}_ai"
         self._trigger_dropped = False
+        # A large import on SQLite drops the list's sort indexes and builds them again
+        # at the end: sorting once is cheaper than keeping seven indexes in order row by
+        # row. The look-up indexes (email, phone, batch) stay: matching needs them.
+        self._rebuilt = [index for index in self.table.indexes
+                         if index.name.startswith(f"ix_{self.table.name}_list_")
+                         ] if large and self.sqlite else []
+        self._indexes_dropped = False
         if self.sqlite:
             # Inserting rows in file order touches every index at random places; with
             # SQLite's default 2 MB page cache each insert rereads index pages from the
@@ -114,6 +121,10 @@ class BulkWriter:
         if not self._trigger_dropped:
             self.connection.exec_driver_sql(f"DROP TRIGGER {self._trigger}")
             self._trigger_dropped = True
+        if self._rebuilt and not self._indexes_dropped:
+            for index in self._rebuilt:
+                index.drop(self.connection)
+            self._indexes_dropped = True
         before = self.connection.scalar(select(func.coalesce(func.max(self.table.c.id), 0)))
         cursor.executemany(f"INSERT INTO {self.table.name} ({names}) "
                            f"VALUES ({', '.join('?' * len(columns))})", prepared)
@@ -143,6 +154,10 @@ class BulkWriter:
                                 "import the file again.")
 
     def finish(self) -> None:
+        if self._indexes_dropped:
+            for index in self._rebuilt:
+                index.create(self.connection)
+            self._indexes_dropped = False
         if self.sqlite:
             self.connection.exec_driver_sql("PRAGMA cache_size = -2000")  # the default
         if self._trigger_dropped:
