@@ -103,7 +103,11 @@ class BulkWriter:
                 convert = self.table.c[column].type._cached_bind_processor(
                     self.connection.dialect)
                 if convert is not None:
-                    values[index] = [convert(v) for v in values[index]]
+                    # the chunk's own instants (created, updated) are one object: once
+                    same = values[index][0]
+                    once = convert(same)
+                    values[index] = [once if v is same else convert(v)
+                                     for v in values[index]]
             prepared = list(zip(*values))
         else:
             prepared = [[_for_copy(row[c]) for c in columns] for row in rows]
