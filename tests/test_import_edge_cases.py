@@ -116,10 +116,10 @@ def test_a_huge_cell_is_read(context, tmp_path):
 
 def test_a_failure_midway_writes_nothing_and_keeps_the_search_trigger(
         context, tmp_path, monkeypatch):
-    from orchid_desktop.services import import_matching, importing
+    from orchid_desktop.services import import_matching, import_writer, importing
 
     monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(importing, "LARGE_IMPORT_ROWS", 1)  # indexes dropped, then back
+    monkeypatch.setattr(import_writer, "LARGE_IMPORT_ROWS", 1)  # indexes dropped, then back
     with context.sessions() as session:
         indexes = session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index'"
                                        " ORDER BY name")).all()
@@ -145,9 +145,9 @@ def test_a_failure_midway_writes_nothing_and_keeps_the_search_trigger(
 
 
 def test_a_large_import_rebuilds_the_list_indexes_exactly(context, tmp_path, monkeypatch):
-    from orchid_desktop.services import importing
+    from orchid_desktop.services import import_writer, importing
 
-    monkeypatch.setattr(importing, "LARGE_IMPORT_ROWS", 1)
+    monkeypatch.setattr(import_writer, "LARGE_IMPORT_ROWS", 1)
     monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
     with context.sessions() as session:
         before = session.execute(text(

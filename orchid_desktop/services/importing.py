@@ -48,9 +48,6 @@ from .import_writer import BulkWriter
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 50_000
-# From this many rows an import on SQLite rebuilds the list indexes rather than keeping
-# them (import_writer): measured faster for a million rows, slower for a few thousand.
-LARGE_IMPORT_ROWS = 100_000
 
 
 class ImportCancelled(UserError):
@@ -124,8 +121,7 @@ def run_import(sessions: sessionmaker[Session], source: TableSource, mapping: di
         context = _row_context(session, source, mapping, options)
         batch = None if dry_run else _new_batch(session, source, mapping, options, staff_id)
         writer = None if dry_run else BulkWriter(
-            session, options.target, batch.id, staff_id,
-            large=source.estimated_rows >= LARGE_IMPORT_ROWS)
+            session, options.target, batch.id, staff_id, expected_rows=source.estimated_rows)
         matcher = ChunkMatcher(session, options, writer, staff_id, batch_id=batch and batch.id)
         _run_chunks(source, context, matcher, report, progress, should_cancel)
         if should_cancel is not None and should_cancel():
