@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--existing", type=int, default=1_000_000)
     parser.add_argument("--postgres", metavar="SERVER_URL")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -184,7 +185,7 @@ def main() -> None:
         return
     files = [("CSV", csv_file(args.rows), args.rows, 20.0),
              ("XLSX", xlsx_file(args.xlsx_rows), args.xlsx_rows, 5.0)]
-    databases = [("SQLite", lambda n: sqlite_copy(n))]
+    databases = [] if args.no_sqlite else [("SQLite", lambda n: sqlite_copy(n))]
     if args.postgres:
         databases.append(("PostgreSQL", lambda n: postgres_db(args.postgres, n)))
     print("| file | database | already holding | import s | floor s | ratio | peak RSS | "
