@@ -232,7 +232,6 @@ def _stored_mapping(headers, mapping: dict[int, str]) -> dict[str, Any]:
 class MappingSuggestion:
     mapping: dict[int, str]
     remembered_from: str | None  # the source label it was last used for, if remembered
-    target: ImportTarget | None = None
 
 
 def suggest_mapping(session: Session, headers: list[str],
@@ -246,7 +245,7 @@ def suggest_mapping(session: Session, headers: list[str],
         mapping = {i: columns.get(str(i), "") for i in range(len(headers))}
         remembered_target = stored.mapping.get("target")
         if remembered_target == target.value and not mapping_problems(mapping, target):
-            return MappingSuggestion(mapping, stored.source_label, target)
+            return MappingSuggestion(mapping, stored.source_label)
     return MappingSuggestion(auto_mapping(headers, target), None)
 
 
