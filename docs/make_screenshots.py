@@ -1,4 +1,4 @@
-"""Render the main window (each tab), the Settings and DQ settings dialogs to PNG,
+"""Render the main window (each tab), the Settings, DQ settings and campaign dialogs to PNG,
 offscreen, on a throw-away database with demo data:
 python docs/make_screenshots.py [OUT_DIR]"""
 
@@ -65,6 +65,8 @@ def main(out: Path, with_demo: bool = True) -> None:
     dialog.close()
     _dq_settings(context, window, out)
     _screening(context, window, out)
+    _campaigns(context, window, out)
+    _campaign_authoring(context, window, out)
     window.request_quit()
     window.close()
     context.close()
@@ -171,6 +173,163 @@ def _screening(context, window, out: Path) -> None:
     shoot(ConvertDialog(view, staff, context.staff_id, date.today(), window),
           "screening-convert-dialog.png")
     window.resize(1180, 720)
+
+
+def _campaign_data(context) -> dict[str, int]:
+    """Drips in each state over the demo people: the donor welcome running for ten days
+    (its early emails sent), the carrier welcome paused, two drafts."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from orchid_desktop.db.models import Contact, Lead, OutboxMessage
+    from orchid_desktop.db.models.base import utcnow
+    from orchid_desktop.domain.vocab import CampaignTarget, EmailKind, OutboxStatus
+    from orchid_desktop.services import (
+        agency,
+        campaign_queue,
+        drip_lifecycle,
+        drips,
+        enrolment,
+        senders,
+    )
+    from orchid_desktop.services.templates import list_templates
+    from orchid_desktop.ui.library_sequences import library_sequences, sequence_steps
+
+    form = agency.load_agency(context.sessions)
+    agency.save_agency(context.sessions, replace(
+        form, name="Bright Path Fertility", postal_address="200 Harbor Way, Suite 4, "
+        "San Diego, CA 92101", application_link="https://brightpath.example/apply",
+        time_zone="America/Los_Angeles"),
+        context.staff_id)
+    senders.replace_senders(context.sessions, [senders.SenderRow(
+        None, "recruiting@brightpath.example", "Bright Path Recruiting", 2000)],
+        context.staff_id)
+    sender = senders.list_senders(context.sessions)[0].id
+    staff, ten_days_ago = context.staff_id, utcnow() - timedelta(days=10)
+    ids = {}
+    with context.sessions.begin() as session:
+        sequences = library_sequences(list_templates(session, kind=EmailKind.MARKETING))
+        for name, target, auto in (
+                ("Egg donor welcome", CampaignTarget.EGG_DONOR, "lead_created"),
+                ("Gestational carrier welcome", CampaignTarget.GESTATIONAL_CARRIER, None),
+                ("Deferred re-engagement", CampaignTarget.ANY, None)):
+            ids[name] = drips.save_drip(session, None, drips.DripForm(
+                name, target, sequence_steps(sequences[name]), sender_identity_id=sender,
+                auto_enrol_rule={"on": auto, "applicant_type": target.value} if auto
+                else None), staff_id=staff)
+        ids["Spring open house follow-up"] = drips.save_drip(session, None, drips.DripForm(
+            "Spring open house follow-up", CampaignTarget.ANY,
+            sequence_steps(sequences["Egg donor welcome"])[:3]), staff_id=staff)
+        for name, model in (("Egg donor welcome", Lead),
+                            ("Gestational carrier welcome", Contact)):
+            people = session.scalars(select(model.id).limit(60)).all()
+            key = "lead_ids" if model is Lead else "contact_ids"
+            enrolment.enrol(session, ids[name], staff_id=staff, now=ten_days_ago,
+                            **{key: people})
+            drip_lifecycle.launch(session, ids[name], staff_id=staff, now=ten_days_ago)
+    with context.sessions.begin() as session:
+        campaign_queue.queue_due(session)
+        session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT,
+                                                     finished_at=utcnow()))
+        campaign_queue.settle(session)
+        drip_lifecycle.pause(session, ids["Gestational carrier welcome"], staff_id=staff,
+                             reason="checking the new compensation figures")
+    return ids
+
+
+def _campaigns(context, window, out: Path) -> None:
+    """The drip campaigns list, the editor on the donor welcome sequence, and the
+    simulator of the running donor welcome."""
+    from PySide6.QtWidgets import QApplication
+
+    from orchid_desktop.ui.drip_editor import DripEditorDialog
+    from orchid_desktop.ui.drip_simulator import DripSimulatorDialog
+
+    def settle_events(until=lambda: True, rounds=400):
+        import time
+
+        for _ in range(rounds):
+            QApplication.processEvents()
+            if until():
+                return
+            time.sleep(0.01)
+
+    def shoot(widget, name, until=lambda: True):
+        widget.show()
+        settle_events(until)
+        widget.grab().save(str(out / name))
+
+    ids = _campaign_data(context)
+    window.resize(1280, 720)
+    window.tabs.setCurrentWidget(window.campaigns_tab)
+    page = window.campaigns_tab.drips_page
+    page.refresh(select=ids["Gestational carrier welcome"])
+    shoot(window, "campaigns-tab.png", lambda: page.model.rowCount() == 4)
+    editor = DripEditorDialog(context, parent=window)
+    editor.start_from.setCurrentIndex(editor.start_from.findData("Egg donor welcome"))
+    editor._start_from_chosen()
+    editor.name_edit.setText("Egg donor welcome (autumn)")
+    editor.sender_box.setCurrentIndex(1)
+    editor.auto_box.setChecked(True)
+    editor.steps_editor.table.selectRow(3)
+    shoot(editor, "drip-editor.png")
+    editor.close()
+    simulator = DripSimulatorDialog(context, ids["Egg donor welcome"], "Egg donor welcome",
+                                    parent=window)
+    shoot(simulator, "drip-simulator.png", lambda: bool(simulator.sends))
+    simulator.close()
+    window.resize(1180, 720)
+
+
+def _campaign_authoring(context, window, out: Path) -> None:
+    """The template editor on a library template with its preview for a demo contact, and
+    the mass-email editor once its audience is counted."""
+    import time
+    from dataclasses import replace
+
+    from PySide6.QtWidgets import QApplication
+    from sqlalchemy import select
+
+    from orchid_desktop.db.models import Template
+    from orchid_desktop.services import agency, senders
+    from orchid_desktop.services.segments import Segment
+    from orchid_desktop.ui.mass_email_editor import MassEmailEditor
+    from orchid_desktop.ui.template_editor import TemplateEditorDialog
+
+    def shoot(widget, name, until=lambda: True):
+        widget.show()
+        for _ in range(500):
+            QApplication.processEvents()
+            if until():
+                break
+            time.sleep(0.01)
+        QApplication.processEvents()
+        widget.grab().save(str(out / name))
+
+    form = agency.load_agency(context.sessions)
+    if not form.name:  # what the preview fills in
+        agency.save_agency(context.sessions, replace(
+            form, name="Bright Path Fertility", postal_address="200 Harbor Way, San Diego, "
+            "CA 92101", application_link="https://brightpath.example/apply"), context.staff_id)
+    if not senders.list_senders(context.sessions):
+        senders.replace_senders(context.sessions, [senders.SenderRow(
+            None, "recruiting@brightpath.example", "Bright Path Recruiting", 2000)],
+            context.staff_id)
+    with context.sessions() as session:
+        welcome = session.scalar(select(Template.id).where(Template.slug == "donor-welcome-01"))
+    editor = TemplateEditorDialog(context, welcome, parent=window)
+    shoot(editor, "template-preview.png")
+    editor.close()
+    mass = MassEmailEditor(context, parent=window)
+    mass.name.setText("December newsletter")
+    mass.audience.set_segment(Segment(applicant_types=("egg_donor",),
+                                      sources=("facebook_instagram", "website")))
+    mass.send_at.setChecked(True)
+    mass.use_window.setChecked(True)
+    shoot(mass, "mass-email-editor.png", lambda: not mass.audience.is_counting())
+    mass.close()
 
 
 if __name__ == "__main__":

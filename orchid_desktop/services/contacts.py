@@ -31,6 +31,7 @@ from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
 from . import audit, screening
 from .drip_exit import leave_drips
+from .enrolment import apply_enrol_rules
 from .people import (
     CleanPerson,
     DuplicateFound,
@@ -403,4 +404,5 @@ def create_contact(session: Session, person: CleanPerson, *, staff_id: int | Non
     audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
                  action="created", changes={"stage": [None, PipelineStage.PRE_SCREEN.value]})
     screening.screen_contact(session, contact.id)
+    apply_enrol_rules(session, "contact_created", [contact.id], staff_id=staff_id)
     return contact

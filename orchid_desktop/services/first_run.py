@@ -18,7 +18,7 @@ from orchid_desktop.db.models import (
     TemplateVersion,
 )
 from orchid_desktop.domain.dq_defaults import SCREENED_TYPES, default_rules
-from orchid_desktop.domain.templating import DECLARED_VARIABLES, variables_used
+from orchid_desktop.domain.templating import check_template, variables_used
 from orchid_desktop.domain.vocab import EmailKind
 
 from . import audit
@@ -75,10 +75,10 @@ def _add_missing_library_templates(session: Session, staff_id: int | None) -> in
     for entry in library_entries():
         if entry["slug"] in present:
             continue
+        problems = check_template(entry["subject"], entry["html"])
+        if problems:  # a broken library is a bug in this release, not the user's problem
+            raise ValueError(f"library template {entry['slug']}: {' '.join(problems)}")
         used = variables_used(entry["subject"], entry["html"])
-        unknown = used - DECLARED_VARIABLES
-        if unknown:  # a broken library is a bug in this release, not the user's problem
-            raise ValueError(f"library template {entry['slug']} uses {sorted(unknown)}")
         template = Template(
             name=entry["name"], slug=entry["slug"], kind=EmailKind(entry["kind"]),
             sequence=entry.get("sequence", ""),

@@ -13,10 +13,10 @@ the keys remembered here, so a dry run counts exactly what the import would do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import Contact, ImportBatchChange, Lead
@@ -84,7 +84,7 @@ class ChunkMatcher:
             {v["email_normalized"][i] for i in accepted} - {None},
             {v["phone_e164"][i] for i in accepted} - {None})
         mapped = self._mapped_fields(clean)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         pending: list[dict] = []
         pending_by_row: dict[int, tuple[dict, dict[str, Any]]] = {}
         for i in accepted:

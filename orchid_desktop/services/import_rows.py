@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -272,7 +272,7 @@ def parse_datetimes(series: pd.Series, context: RowContext, notes: list[list[str
                                      ambiguous=np.ones(len(naive), dtype=bool),
                                      nonexistent="shift_forward").dt.tz_convert("UTC")
         parsed = parsed.where(parsed.notna(), local)
-        out = [None if pd.isna(v) else v.to_pydatetime().astimezone(timezone.utc)
+        out = [None if pd.isna(v) else v.to_pydatetime().astimezone(UTC)
                for v in parsed]
     for i, (text, value) in enumerate(zip(series.tolist(), out)):
         if text and value is None:

@@ -41,7 +41,7 @@ def _for_copy(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-def model_for(target: ImportTarget) -> type[Lead] | type[Contact]:
+def model_for(target: ImportTarget) -> type[Lead | Contact]:
     return Lead if target is ImportTarget.LEADS else Contact
 
 

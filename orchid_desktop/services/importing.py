@@ -25,12 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.models import AgencySettings, ImportBatch, ImportMapping
-from orchid_desktop.domain.spreadsheet_safety import escape_cell
 from orchid_desktop.domain.import_columns import (
     auto_mapping,
     header_signature,
     mapping_problems,
 )
+from orchid_desktop.domain.spreadsheet_safety import escape_cell
 from orchid_desktop.domain.vocab import (
     ApplicantType,
     DuplicatePolicy,
@@ -40,6 +40,7 @@ from orchid_desktop.domain.vocab import (
 from orchid_desktop.errors import UserError
 
 from . import audit, screening
+from .enrolment import apply_enrol_rules
 from .import_matching import ChunkMatcher
 from .import_reader import TableSource
 from .import_rows import RowContext, clean_chunk
@@ -85,6 +86,7 @@ class ImportReport:
     rejected_cells: dict[int, list[str]] = field(default_factory=dict)  # row → cells
     headers: list[str] = field(default_factory=list)
     batch_id: int | None = None
+    enrolled: list[str] = field(default_factory=list)  # drips that took the new people
 
     @property
     def rows(self) -> int:
@@ -95,7 +97,8 @@ class ImportReport:
                 "rejected": self.rejected, "duplicates": self.duplicates,
                 "errors": [{"row": p.row, "reason": p.reason} for p in self.errors],
                 "notes": [{"row": p.row, "reason": p.reason} for p in self.notes],
-                "batch_id": self.batch_id, "dry_run": self.dry_run}
+                "batch_id": self.batch_id, "dry_run": self.dry_run,
+                "enrolled": self.enrolled}
 
     def summary(self) -> str:
         verb = "would create" if self.dry_run else "created"
@@ -131,6 +134,9 @@ def run_import(sessions: sessionmaker[Session], source: TableSource, mapping: di
             matcher.finish()
             _close_batch(session, batch, report, source, mapping, options, staff_id)
             report.batch_id = batch.id
+            event = "lead_created" if options.target is ImportTarget.LEADS else "contact_created"
+            report.enrolled = [r.summary() for r in apply_enrol_rules(
+                session, event, staff_id=staff_id, import_batch_id=batch.id)]
     log.info("%s", report.summary())
     return report
 

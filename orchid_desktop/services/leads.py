@@ -16,6 +16,7 @@ from orchid_desktop.domain.vocab import LeadStatus, PipelineStage
 from orchid_desktop.errors import ConflictError, UserError
 
 from . import audit, screening
+from .enrolment import apply_enrol_rules
 from .people import (
     CleanPerson,
     DuplicateFound,
@@ -73,6 +74,7 @@ def create_lead(session: Session, person: CleanPerson, *, staff_id: int | None,
     session.flush()
     audit.record(session, staff_id=staff_id, entity_type="lead", entity_id=lead.id,
                  action="created", changes={"source": person.source.value})
+    apply_enrol_rules(session, "lead_created", [lead.id], staff_id=staff_id)
     return lead
 
 
@@ -127,6 +129,7 @@ def promote(session: Session, lead_id: int, *, staff_id: int | None,
                      action="created", changes={"stage": [None, PipelineStage.PRE_SCREEN.value]},
                      reason=f"promoted from lead #{lead.id}")
         screening.screen_contact(session, contact.id)
+        apply_enrol_rules(session, "contact_created", [contact.id], staff_id=staff_id)
     else:
         contact = session.get(Contact, link_to_contact)
         if contact is None or contact.merged_into_id is not None:

@@ -171,7 +171,7 @@ def no_silent_overwrite(what: str):
                         "contact, or merge the two.") from None
 
 
-def set_archived(session: Session, model: type[Lead] | type[Contact], ids, archived: bool, *,
+def set_archived(session: Session, model: type[Lead | Contact], ids, archived: bool, *,
                  staff_id: int | None) -> list[int]:
     """Archive (hide from the lists, keep everything) or bring back; returns the ids that
     changed, which the opposite call takes to undo."""

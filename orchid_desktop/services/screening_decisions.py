@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import (
-    AgencySettings,
     Case,
     Client,
     Contact,
@@ -27,6 +26,7 @@ from orchid_desktop.db.models import (
     TemplateVersion,
 )
 from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.domain.templating import variables_used
 from orchid_desktop.domain.vocab import (
     ApplicantType,
     EmailKind,
@@ -41,6 +41,7 @@ from .contacts import change_stage
 from .drip_exit import leave_drips
 from .people import no_silent_overwrite
 from .screening_queue import SCREENING_STAGES
+from .template_variables import PersonRef, person_variables
 
 REJECTION_NOTICE = "kind-rejection-notice"
 INFORMATION_REQUEST = "information-request"
@@ -203,18 +204,16 @@ def _queue_service_email(session: Session, contact: Contact, slug: str,
         .limit(1)).first()
     if version is None:
         raise UserError("The email template for this is missing from the template library.")
-    agency = session.get(AgencySettings, 1)
-    staff = session.get(Staff, staff_id) if staff_id else None
+    # only what the template uses: a service email carries no unsubscribe link, and the
+    # row keeps no more of the person than its words need
+    used = set(version.variables) or variables_used(version.subject, version.html_body,
+                                                    version.text_body)
+    variables = person_variables(session, PersonRef("contact", contact.id), staff_id=staff_id)
     message = OutboxMessage(
         origin=OutboxOrigin.SINGLE, kind=EmailKind.SERVICE, contact_id=contact.id,
         to_email=contact.email, to_email_normalized=contact.email_normalized,
         to_name=_name(contact), template_version_id=version.id, category=slug,
-        render_variables={
-            "first_name": contact.first_name, "last_name": contact.last_name,
-            "email": contact.email, "agency_name": agency.name if agency else "",
-            "application_link": agency.application_link if agency else "",
-            "coordinator_name": staff.display_name if staff else "",
-        })
+        render_variables={k: v for k, v in variables.items() if k in used})
     session.add(message)
     session.flush()
     return message.id

@@ -120,8 +120,9 @@ def latest_results_column() -> ColumnElement:
             .order_by(ScreeningEvaluation.id.desc()).limit(1).scalar_subquery())
 
 
-def marketing_excluded() -> ColumnElement[bool]:
+def marketing_excluded(contact=Contact) -> ColumnElement[bool]:
     """Contacts no marketing mail may reach: disqualified or rejected, withdrawn, or
-    disqualified by the latest run of the rules (campaigns and sending read this)."""
-    return or_(Contact.stage.in_((PipelineStage.DISQUALIFIED, PipelineStage.WITHDRAWN)),
-               Contact.screening_outcome.is_not_distinct_from(ScreeningOutcome.DQ))
+    disqualified by the latest run of the rules (services/marketing_rules.py reads this;
+    ``contact`` may be an alias)."""
+    return or_(contact.stage.in_((PipelineStage.DISQUALIFIED, PipelineStage.WITHDRAWN)),
+               contact.screening_outcome.is_not_distinct_from(ScreeningOutcome.DQ))

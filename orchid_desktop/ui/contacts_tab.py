@@ -10,16 +10,24 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QGridLayout,
     QLabel,
+    QMessageBox,
     QRadioButton,
     QVBoxLayout,
 )
+from sqlalchemy import select
 
+from orchid_desktop.db.models import Contact
 from orchid_desktop.errors import UserError
-from orchid_desktop.services import contacts, merge
+from orchid_desktop.services import contacts, email_preferences, merge
 
 from .contact_dialog import ContactDialog
 from .lead_dialog import LeadDialog
 from .people_tab import PeopleTab
+
+
+def drips_stopped(n: int) -> str:
+    return {0: "no drip was running for them", 1: "1 drip stopped"}.get(
+        n, f"{n:,} drips stopped")
 
 
 class ContactsTab(PeopleTab):
@@ -38,8 +46,17 @@ class ContactsTab(PeopleTab):
         self.merge_action = bar.addAction("Merge…", self.merge_selected)
         self.add_archive_actions()
         bar.addSeparator()
+        self.replied_action = bar.addAction("Mark as replied", self.mark_replied_selected)
+        self.replied_action.setToolTip("They wrote back: their drips stop and a coordinator "
+                                       "takes over")
+        self.unsubscribe_action = bar.addAction("Unsubscribe from marketing email…",
+                                                self.unsubscribe_selected)
+        self.unsubscribe_action.setIconText("Unsubscribe")  # the toolbar's short name
+        self.unsubscribe_action.setToolTip("Unsubscribe from marketing email: no recruitment "
+                                           "email reaches their address again")
         self.selection_actions = [self.open_action, self.merge_action, self.archive_action,
-                                  self.unarchive_action]
+                                  self.unarchive_action, self.replied_action,
+                                  self.unsubscribe_action]
 
     def open_person(self, contact_id: int | None) -> None:
         if contact_id is None:
@@ -72,6 +89,49 @@ class ContactsTab(PeopleTab):
                 self.open_person(person_id)
             elif self.open_lead:
                 self.open_lead(person_id)
+
+    def mark_replied_selected(self) -> None:
+        ids = self.chosen_ids()
+        if not ids:
+            return
+        staff = self.context.staff_id
+        stopped = self.run(lambda s: sum(email_preferences.mark_replied(s, i, staff_id=staff)
+                                         for i in ids))
+        if stopped is None:
+            return
+        who = "1 contact" if len(ids) == 1 else f"{len(ids):,} contacts"
+        self.after_change(f"{who} marked as replied; {drips_stopped(stopped)}.")
+
+    def unsubscribe_selected(self) -> None:
+        """Add the selected contacts' addresses to the do-not-email list, once asked."""
+        ids = self.chosen_ids()
+        if not ids:
+            return
+        with self.context.sessions() as session:
+            addresses = list(dict.fromkeys(session.scalars(
+                select(Contact.email).where(Contact.id.in_(ids), Contact.email.is_not(None),
+                                            Contact.email != "").order_by(Contact.id))))
+        if not addresses:
+            self.show_error("No email address to unsubscribe: the selected contacts have "
+                            "none.")
+            return
+        shown = addresses[0] if len(addresses) == 1 else f"these {len(addresses):,} addresses"
+        answer = QMessageBox.question(
+            self, "Unsubscribe from marketing email?",
+            f"Unsubscribe {shown} from marketing email? No recruitment email (drips, "
+            "newsletters) reaches it again, and every lead and contact with it leaves their "
+            "drips now. Service email, such as a reply to their own request, still can.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        staff = self.context.staff_id
+        stopped = self.run(lambda s: sum(email_preferences.unsubscribe(
+            s, address, staff_id=staff, note="unsubscribed by staff from the Contacts tab")
+            for address in addresses))
+        if stopped is not None:
+            self.after_change(f"Unsubscribed {shown} from marketing email; "
+                              f"{drips_stopped(stopped)}.")
 
     def merge_selected(self) -> None:
         ids = self.chosen_ids()

@@ -27,6 +27,7 @@ from orchid_desktop.services.import_history import (
     undo_batch,
 )
 
+from .enrol_dialog import EnrolDialog
 from .import_wizard_pages import (
     STYLE,
     hint_label,
@@ -77,11 +78,17 @@ class ImportHistoryDialog(QDialog):
         self.result_label.setWordWrap(True)
         self.undo_button = secondary_button("Undo import…")
         self.undo_button.clicked.connect(self.undo_selected)
+        self.enrol_button = secondary_button("Enrol in drip…")
+        self.enrol_button.setToolTip("Enrol everyone this import added or updated in a drip "
+                                     "campaign")
+        self.enrol_button.clicked.connect(self.enrol_selected)
+        self.enrol_dialog = None  # the last one opened
         close = QPushButton("Close")
         close.setDefault(True)
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
         buttons.addWidget(self.undo_button)
+        buttons.addWidget(self.enrol_button)
         buttons.addWidget(self.result_label, 1)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
@@ -132,6 +139,23 @@ class ImportHistoryDialog(QDialog):
     def _selection_changed(self) -> None:
         batch = self.selected_batch()
         self.undo_button.setEnabled(not self._busy and batch is not None and batch.can_undo)
+        self.enrol_button.setEnabled(not self._busy and batch is not None
+                                     and batch.undone_at is None
+                                     and batch.created + batch.updated > 0)
+
+    def enrol_selected(self) -> None:
+        batch = self.selected_batch()
+        if batch is None:
+            return
+        noun = batch.target.value[:-1]
+        who = f"the {people(batch.created + batch.updated, batch.target)} the import of " \
+              f"{batch.file_name} added or updated"
+        if batch.created + batch.updated == 1:
+            who = f"the {noun} the import of {batch.file_name} added or updated"
+        dialog = EnrolDialog(self.context, who, import_batch_id=batch.id, parent=self)
+        dialog.enrolled.connect(lambda report: self._show_result(report.summary(), True))
+        self.enrol_dialog = dialog
+        dialog.open()
 
     def undo_selected(self) -> None:
         batch = self.selected_batch()

@@ -24,6 +24,7 @@ from orchid_desktop.services.demo import load_demo_data
 from orchid_desktop.services.listing import contact_listing, lead_listing
 from orchid_desktop.services.sending_state import SendingMode, SendingSnapshot
 
+from .campaigns_tab import CampaignsTab
 from .contacts_tab import ContactsTab
 from .empty_state import EmptyState
 from .leads_tab import LeadsTab
@@ -151,11 +152,10 @@ class MainWindow(QMainWindow):
         for tab in (self.leads_tab, self.contacts_tab):
             tab.people_changed.connect(self.screening_tab.refresh)
         self.screening_tab.people_changed.connect(self.contacts_tab.refresh)
-        self.campaigns_tab = EmptyState(
-            "No campaigns yet",
-            "Drip sequences and mass emails live here. A library of ready-to-edit templates "
-            "is installed: donor and carrier welcome sequences, an application reminder, "
-            "deferred re-engagement, a newsletter and a kind rejection notice.")
+        self.campaigns_tab = CampaignsTab(self.context)
+        self.campaigns_tab.message.connect(
+            lambda text: self.statusBar().showMessage(text, 15_000))
+        self.campaigns_tab.outbox_changed.connect(self.refresh_status)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for name, widget in zip(TAB_NAMES, (self.leads_tab, self.contacts_tab,
@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
         self.leads_tab.refresh()
         self.contacts_tab.refresh()
         self.screening_tab.refresh()
+        self.campaigns_tab.refresh()
 
     # -- importing ----------------------------------------------------------------------
     def drop_target(self) -> ImportTarget:

@@ -39,6 +39,7 @@ from orchid_desktop.services.people import set_archived
 from orchid_desktop.services.people_query import PeopleFilter
 
 from .empty_state import EmptyState
+from .enrol_dialog import EnrolDialog
 from .filter_bar import FilterBar
 from .people_model import PeopleTableModel
 from .person_form import plain
@@ -157,7 +158,11 @@ class PeopleTab(QStackedWidget):
         self.addWidget(empty)
         self.addWidget(content)
         self.selection_actions = []
+        self.enrol_dialog = None  # the last "Enrol in drip…" dialog opened
         self.build_actions()
+        if self.kind.name in ("leads", "contacts"):
+            self.enrol_action = self.toolbar.addAction("Enrol in drip…", self.enrol_selected)
+            self.selection_actions.append(self.enrol_action)
         self.export_action = self.toolbar.addAction("Export…", self.export)
         if self.has_saved_filters:
             self._load_saved_filters()
@@ -273,6 +278,19 @@ class PeopleTab(QStackedWidget):
         menu.addSeparator()
         menu.addAction(self.export_action)
         menu.exec(self.table.viewport().mapToGlobal(position))
+
+    def enrol_selected(self) -> None:
+        """Put the selected people into an open drip campaign (dialog, run in the
+        background; its report is repeated on the banner)."""
+        ids = self.chosen_ids()
+        if not ids:
+            return
+        who = f"{len(ids):,} {self.noun if len(ids) == 1 else self.plural}"
+        by_kind = {"lead_ids" if self.kind.name == "leads" else "contact_ids": ids}
+        dialog = EnrolDialog(self.context, who, parent=self, **by_kind)
+        dialog.enrolled.connect(lambda report: self.banner.show_message(report.summary()))
+        self.enrol_dialog = dialog
+        dialog.open()
 
     # -- running actions ----------------------------------------------------------------
     def run(self, work: Callable, done: Callable | None = None) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, Time
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, Time, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchid_desktop.domain.vocab import (
@@ -133,7 +133,13 @@ class Enrolment(Base):
 
 class EnrolmentStep(Base):
     __tablename__ = "enrolment_steps"
-    __table_args__ = (Index(None, "enrolment_id", "step_id", unique=True),)
+    __table_args__ = (
+        Index(None, "enrolment_id", "step_id", unique=True),
+        # what the campaign queue asks every tick: which pending steps are due?
+        Index("ix_enrolment_steps_pending_due", "due_at",
+              sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
@@ -157,6 +163,9 @@ class MassEmail(SendWindowFields, Versioned, Timestamped, Base):
     status: Mapped[MassEmailStatus] = mapped_column(
         enum_column(MassEmailStatus, "status"), default=MassEmailStatus.DRAFT, index=True
     )
+    # a library template chosen while a draft; its latest version is pinned when the
+    # email is scheduled (written subject and body are kept as a hidden template then)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id"))
     template_version_id: Mapped[int | None] = mapped_column(ForeignKey("template_versions.id"))
     subject: Mapped[str | None] = mapped_column(String(500))
     html_body: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,258 @@
+"""From schedule to outbox: due drip steps and the recipients of a mass email whose time
+has come become outbox rows — exactly one per step record and per recipient, the unique
+keys of the outbox making a second one impossible. The sending engine claims those rows;
+``settle`` then mirrors what happened to them back onto the drips and mass emails.
+
+Rows are written when due (not at enrolment) so a paused campaign simply stops being
+queued, and a template fixed before a step is due goes out fixed. Each row keeps the
+template version and the exact variables it is rendered with.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from orchid_desktop.db.models import (
+    Contact,
+    DripCampaign,
+    DripStep,
+    Enrolment,
+    EnrolmentStep,
+    Lead,
+    MassEmail,
+    MassEmailRecipient,
+    OutboxMessage,
+    Template,
+)
+from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.domain.templating import MissingValue, render
+from orchid_desktop.domain.vocab import (
+    CampaignStatus,
+    EnrolmentStatus,
+    EnrolmentStepStatus,
+    MassEmailStatus,
+    OutboxOrigin,
+    OutboxStatus,
+)
+
+from . import marketing_rules
+from .drip_exit import stop_enrolments
+from .templates import PersonRef, latest_version, person_variables_bulk
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+IN_FLIGHT = (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
+STEP_OUTCOME = {  # outbox outcome → the step record's status
+    OutboxStatus.SENT: EnrolmentStepStatus.SENT,
+    OutboxStatus.SAVED_LOCALLY: EnrolmentStepStatus.SENT,
+    OutboxStatus.FAILED: EnrolmentStepStatus.FAILED,
+    OutboxStatus.SUPPRESSED: EnrolmentStepStatus.SKIPPED,
+    OutboxStatus.CANCELLED: EnrolmentStepStatus.SKIPPED,
+}
+
+
+@dataclass
+class QueueReport:
+    drip_messages: int = 0
+    drip_failures: int = 0
+    enrolments_stopped: int = 0
+    mass_emails_started: int = 0
+    mass_email_messages: int = 0
+
+    def __bool__(self) -> bool:
+        return any(vars(self).values())
+
+
+def queue_due(session: Session, *, now: datetime | None = None) -> QueueReport:
+    """Queue everything due by ``now``; call inside one transaction per tick."""
+    from .mass_email_queue import start_due_mass_emails
+
+    now = now or utcnow()
+    report = QueueReport()
+    settle(session, now=now)
+    while _queue_due_steps(session, now, report):
+        pass
+    start_due_mass_emails(session, now, report)
+    return report
+
+
+def _due_steps(now: datetime):
+    return (select(EnrolmentStep, Enrolment, DripStep, DripCampaign)
+            .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
+            .join(DripStep, DripStep.id == EnrolmentStep.step_id)
+            .join(DripCampaign, DripCampaign.id == Enrolment.campaign_id)
+            .where(EnrolmentStep.status == EnrolmentStepStatus.PENDING,
+                   EnrolmentStep.due_at <= now,
+                   Enrolment.status == EnrolmentStatus.ACTIVE,
+                   DripCampaign.status == CampaignStatus.ACTIVE,
+                   ~exists(select(OutboxMessage.id).where(
+                       OutboxMessage.enrolment_step_id == EnrolmentStep.id)))
+            .order_by(EnrolmentStep.due_at, EnrolmentStep.id).limit(BATCH))
+
+
+def _queue_due_steps(session: Session, now: datetime, report: QueueReport) -> int:
+    rows = session.execute(_due_steps(now)).all()
+    if not rows:
+        return 0
+    _stop_leavers(session, rows, now, report)
+    rows = [r for r in rows if r.Enrolment.status is EnrolmentStatus.ACTIVE]
+    refs = {r.Enrolment.id: _ref(r.Enrolment) for r in rows}
+    variables = person_variables_bulk(session, list(set(refs.values())))
+    addresses = addresses_of(session, refs.values())
+    versions: dict[int, object] = {}
+    kinds = dict(session.execute(select(Template.id, Template.kind)).all())
+    messages = []
+    for record, enrolment, step, campaign in rows:
+        version = versions.get(step.template_id) or latest_version(session, step.template_id)
+        versions[step.template_id] = version
+        values = {**variables[refs[enrolment.id]], **(enrolment.custom_variables or {})}
+        status, reason = OutboxStatus.QUEUED, None
+        try:
+            render(version.subject, version.html_body, version.text_body, values)
+        except MissingValue as exc:
+            status = OutboxStatus.FAILED
+            reason = f"no value for {{{{ {exc.name} }}}} and the template gives no default"
+            report.drip_failures += 1
+        messages.append({
+            "origin": OutboxOrigin.DRIP, "kind": kinds[step.template_id],
+            "enrolment_step_id": record.id, "lead_id": enrolment.lead_id,
+            "contact_id": enrolment.contact_id, "to_email": values.get("email") or "",
+            "to_email_normalized": addresses[refs[enrolment.id]],
+            "to_name": " ".join(filter(None, (values.get("first_name"),
+                                              values.get("last_name")))) or None,
+            "template_version_id": version.id, "render_variables": values,
+            "sender_identity_id": campaign.sender_identity_id,
+            "category": f"drip-{campaign.id}", "status": status, "status_reason": reason,
+            "due_at": record.due_at, "finished_at": now if reason else None,
+        })
+    if messages:
+        session.execute(insert(OutboxMessage), messages)
+        report.drip_messages += sum(m["status"] is OutboxStatus.QUEUED for m in messages)
+    return len(rows)
+
+
+def _stop_leavers(session: Session, rows, now: datetime, report: QueueReport) -> None:
+    """Whoever has since unsubscribed, bounced, been disqualified, replied or become a
+    client leaves the drip now, whatever hook may have missed it."""
+    leads = {r.Enrolment.lead_id for r in rows if r.Enrolment.lead_id}
+    contacts = {r.Enrolment.contact_id for r in rows if r.Enrolment.contact_id}
+    reasons = marketing_rules.why_blocked(session, lead_ids=leads, contact_ids=contacts,
+                                          for_drips=True)
+    by_reason: dict[str, list[int]] = {}
+    for row in rows:
+        enrolment = row.Enrolment
+        reason = reasons.get(("lead", enrolment.lead_id) if enrolment.lead_id
+                             else ("contact", enrolment.contact_id))
+        if reason:
+            by_reason.setdefault(reason, []).append(enrolment.id)
+    for reason, ids in by_reason.items():
+        report.enrolments_stopped += stop_enrolments(session, set(ids), reason, now)
+    if by_reason:
+        session.expire_all()
+
+
+def addresses_of(session: Session, refs) -> dict[PersonRef, str]:
+    """The normalised address of each person: what suppressions are matched on."""
+    wanted = {"lead": set(), "contact": set()}
+    for ref in refs:
+        wanted[ref.kind].add(ref.id)
+    found: dict[PersonRef, str] = {}
+    for kind, model in (("lead", Lead), ("contact", Contact)):
+        ids = sorted(wanted[kind])
+        for start in range(0, len(ids), BATCH):
+            found.update((PersonRef(kind, i), e or "") for i, e in session.execute(
+                select(model.id, model.email_normalized)
+                .where(model.id.in_(ids[start:start + BATCH]))))
+    return found
+
+
+def _ref(enrolment: Enrolment) -> PersonRef:
+    return PersonRef("lead", enrolment.lead_id) if enrolment.lead_id \
+        else PersonRef("contact", enrolment.contact_id)
+
+
+def settle(session: Session, *, now: datetime | None = None) -> None:
+    """Mirror finished outbox rows onto their step records, then finish enrolments with
+    nothing left to send, campaigns with nobody left on them past their end (or with no
+    rule enrolling more), and mass emails with nothing left in flight."""
+    now = now or utcnow()
+    for outcome, step_status in STEP_OUTCOME.items():
+        finished = select(OutboxMessage.enrolment_step_id).where(
+            OutboxMessage.status == outcome, OutboxMessage.enrolment_step_id.is_not(None))
+        reason = select(OutboxMessage.status_reason).where(
+            OutboxMessage.enrolment_step_id == EnrolmentStep.id).scalar_subquery()
+        session.execute(
+            update(EnrolmentStep)
+            .where(EnrolmentStep.status == EnrolmentStepStatus.PENDING,
+                   EnrolmentStep.id.in_(finished))
+            .values(status=step_status, finished_at=now, reason=reason)
+            .execution_options(synchronize_session=False))
+    has_pending = exists(select(EnrolmentStep.id).where(
+        EnrolmentStep.enrolment_id == Enrolment.id,
+        EnrolmentStep.status == EnrolmentStepStatus.PENDING))
+    has_records = exists(select(EnrolmentStep.id).where(
+        EnrolmentStep.enrolment_id == Enrolment.id))
+    session.execute(
+        update(Enrolment)
+        .where(Enrolment.status == EnrolmentStatus.ACTIVE, has_records, ~has_pending)
+        .values(status=EnrolmentStatus.COMPLETED, stopped_at=now)
+        .execution_options(synchronize_session=False))
+    active_left = exists(select(Enrolment.id).where(
+        Enrolment.campaign_id == DripCampaign.id, Enrolment.status == EnrolmentStatus.ACTIVE))
+    anyone = exists(select(Enrolment.id).where(Enrolment.campaign_id == DripCampaign.id))
+    for campaign in session.scalars(select(DripCampaign).where(
+            DripCampaign.status == CampaignStatus.ACTIVE, ~active_left, anyone)):
+        # a rule may still bring people until the end date; the rule is JSON (a stored
+        # None is JSON null, not SQL NULL), so it is read here rather than compared in SQL
+        if not campaign.auto_enrol_rule or (campaign.ends_on and campaign.ends_on < now.date()):
+            campaign.status = CampaignStatus.COMPLETED
+    _settle_mass_emails(session, now)
+
+
+def _settle_mass_emails(session: Session, now: datetime) -> None:
+    of_mass_email = and_(OutboxMessage.mass_email_recipient_id == MassEmailRecipient.id,
+                         MassEmailRecipient.mass_email_id == MassEmail.id)
+    served = (select(func.count()).select_from(OutboxMessage).join(
+        MassEmailRecipient, MassEmailRecipient.id == OutboxMessage.mass_email_recipient_id)
+        .where(MassEmailRecipient.mass_email_id == MassEmail.id,
+               OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.SAVED_LOCALLY)))
+        .scalar_subquery())
+    session.execute(
+        update(MassEmail).where(MassEmail.status == MassEmailStatus.SENDING)
+        .values(served_count=served).execution_options(synchronize_session=False))
+    in_flight = exists(select(OutboxMessage.id).where(
+        of_mass_email, OutboxMessage.status.in_(IN_FLIGHT)))
+    unqueued = exists(select(MassEmailRecipient.id).where(
+        MassEmailRecipient.mass_email_id == MassEmail.id,
+        ~exists(select(OutboxMessage.id).where(
+            OutboxMessage.mass_email_recipient_id == MassEmailRecipient.id))))
+    session.execute(
+        update(MassEmail).where(MassEmail.status == MassEmailStatus.SENDING, ~in_flight,
+                                ~unqueued)
+        .values(status=MassEmailStatus.SENT, finished_at=now)
+        .execution_options(synchronize_session=False))
+
+
+def still_wanted() -> ColumnElement[bool]:
+    """For the sending engine's claim: the row's drip enrolment and campaign are still
+    active, or its mass email is still sending; single messages always are."""
+    drip_active = exists(select(EnrolmentStep.id)
+                         .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
+                         .join(DripCampaign, DripCampaign.id == Enrolment.campaign_id)
+                         .where(EnrolmentStep.id == OutboxMessage.enrolment_step_id,
+                                Enrolment.status == EnrolmentStatus.ACTIVE,
+                                DripCampaign.status == CampaignStatus.ACTIVE))
+    mass_sending = exists(select(MassEmailRecipient.id)
+                          .join(MassEmail, MassEmail.id == MassEmailRecipient.mass_email_id)
+                          .where(MassEmailRecipient.id == OutboxMessage.mass_email_recipient_id,
+                                 MassEmail.status == MassEmailStatus.SENDING))
+    return or_(OutboxMessage.origin == OutboxOrigin.SINGLE,
+               and_(OutboxMessage.origin == OutboxOrigin.DRIP, drip_active),
+               and_(OutboxMessage.origin == OutboxOrigin.MASS_EMAIL, mass_sending))
+
