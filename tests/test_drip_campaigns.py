@@ -395,3 +395,43 @@ def test_a_drip_runs_on_postgresql(pg_context):
         email_preferences.mark_replied(session, people[0], staff_id=None)
         summary = drips.list_drips(session)[0]
     assert (summary.enrolled, summary.active) == (3, 2)
+
+
+def test_the_status_bar_knows_the_next_planned_send(context):
+    from orchid_desktop.services import sending_state
+
+    sender = ready_to_send(context)
+    campaign = make_drip(context, sender_id=sender)
+    _enrol(context, campaign, contact_ids=[add_contact(context, "Ana", "S", email="a@x.com")])
+    _launch(context, campaign)
+    _queue(context, NOW)
+    with context.sessions.begin() as session:
+        for message in session.scalars(select(OutboxMessage)):
+            message.status = OutboxStatus.SENT
+    _queue(context, NOW + timedelta(minutes=1))
+    with context.sessions() as session:
+        snap = sending_state.snapshot(session, has_api_key=False, local_mode_setting=False)
+    assert snap.queued == 0
+    assert snap.next_due_at.astimezone(ZoneInfo("America/Los_Angeles")).strftime(
+        "%a %H:%M") == "Wed 09:00"
+
+
+def test_custom_variables_override_and_count_at_launch(context):
+    sender = ready_to_send(context)
+    with context.sessions.begin() as session:
+        strict = save_template(session, None, TemplateDraft(
+            "Hello strict", "marketing", "Hi {{ first_name }}", "<p>{{ coordinator_name }}</p>",
+            ""), expected_version=None, staff_id=None).template_id
+    campaign = make_drip(context, sender_id=sender, steps=[email_step(strict)])
+    person = add_contact(context, "Ana", "Silva", email="ana@example.com")
+    with pytest.raises(ValidationError, match="health data"), context.sessions.begin() as s:
+        enrolment.enrol(s, campaign, contact_ids=[person], staff_id=None,
+                        custom_variables={"weight_kg": "60"})
+    with context.sessions.begin() as session:
+        enrolment.enrol(session, campaign, contact_ids=[person], staff_id=None, now=NOW,
+                        custom_variables={"coordinator_name": "Maria"})
+    with context.sessions() as session:  # Maria fills the coordinator the template needs
+        assert drip_lifecycle.launch_problems(session, campaign, now=NOW) == []
+    _launch(context, campaign)
+    _queue(context, NOW)
+    assert outbox(context)[0].render_variables["coordinator_name"] == "Maria"

@@ -474,3 +474,28 @@ def test_saving_with_versions_on_postgresql(pg_context):
     assert loaded.draft.subject == "Second" and [v.number for v in loaded.versions] == [2, 1]
     with pg_context.sessions() as session:
         assert session.get(TemplateVersion, first.version_id).subject == "In place"
+
+
+def test_the_preview_shows_the_footer_the_law_asks_for(context):
+    from dataclasses import replace
+
+    from orchid_desktop.services import agency
+    from orchid_desktop.services.templates import PersonRef, preview
+
+    from .people_helpers import add_contact
+
+    form = agency.load_agency(context.sessions)
+    agency.save_agency(context.sessions, replace(
+        form, name="Orchid", postal_address="1 Main St\nOakland, CA 94612",
+        application_link="https://apply.example"), context.staff_id)
+    person = PersonRef("contact", add_contact(context, "Ana", "Silva", email="a@x.com"))
+    with context.sessions() as session:
+        newsletter = session.scalar(select(Template.id).where(Template.slug == "newsletter"))
+        notice = session.scalar(select(Template.id).where(
+            Template.slug == "kind-rejection-notice"))
+        marketing = preview(session, newsletter, person, staff_id=context.staff_id)
+        service = preview(session, notice, person, staff_id=context.staff_id)
+    assert "Unsubscribe</a>" in marketing.html
+    assert "1 Main St · Oakland, CA 94612" in marketing.html
+    assert "Unsubscribe" in marketing.text and "Oakland" in marketing.text
+    assert "Unsubscribe" not in service.html and "Oakland" in service.html

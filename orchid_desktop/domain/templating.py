@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from html import escape
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -318,3 +319,25 @@ def render(subject: str, html: str, text: str | None,
     except UndefinedError as exc:
         raise RenderError(f"The template cannot be filled in: {exc}") from exc
     return RenderedEmail(" ".join(subject_out.split()), html_out, text_out)
+
+
+def with_footer(email: RenderedEmail, *, marketing: bool, postal_address: str,
+                unsubscribe_link: str = UNSUBSCRIBE_LINK_TAG) -> RenderedEmail:
+    """The footer the law asks for, added by the app rather than trusted to each
+    template: the agency's postal address on every email, and on marketing email an
+    unsubscribe link (CAN-SPAM; the one-click headers are the sending engine's)."""
+    address = " · ".join(line.strip() for line in postal_address.splitlines() if line.strip())
+    html_lines, text_lines = [], []
+    if marketing:
+        html_lines.append(f'<a href="{escape(unsubscribe_link)}">Unsubscribe</a> from these '
+                          "emails at any time.")
+        text_lines.append(f"Unsubscribe from these emails at any time: {unsubscribe_link}")
+    if address:
+        html_lines.append(escape(address))
+        text_lines.append(address)
+    if not html_lines:
+        return email
+    footer = ('<hr style="border:none;border-top:1px solid #ddd;margin-top:24px">'
+              '<p style="color:#777;font-size:12px">' + "<br>".join(html_lines) + "</p>")
+    return RenderedEmail(email.subject, email.html + footer,
+                         email.text.rstrip() + "\n\n--\n" + "\n".join(text_lines) + "\n")

@@ -85,7 +85,8 @@ def launch_problems(session: Session, campaign_id: int, *,
     email_steps = [s for s in steps if s.kind is StepKind.EMAIL]
     if not email_steps:
         problems.append("Add at least one email step.")
-    enrolments = session.execute(select(Enrolment.id, Enrolment.lead_id, Enrolment.contact_id)
+    enrolments = session.execute(select(Enrolment.id, Enrolment.lead_id, Enrolment.contact_id,
+                                        Enrolment.custom_variables)
                                  .where(Enrolment.campaign_id == campaign.id,
                                         Enrolment.status == EnrolmentStatus.ACTIVE)).all()
     if not enrolments and not campaign.auto_enrol_rule:
@@ -101,7 +102,10 @@ def _render_problems(session: Session, email_steps, enrolments, *, agency_ok: bo
     problems: list[str] = []
     refs = [PersonRef("lead", e.lead_id) if e.lead_id else PersonRef("contact", e.contact_id)
             for e in enrolments]
-    variables = person_variables_bulk(session, refs) if refs else {}
+    people = person_variables_bulk(session, refs) if refs else {}
+    # what each enrolment renders with: the person's values, overridden by its own
+    variables = {e.id: {**people[ref], **(e.custom_variables or {})}
+                 for e, ref in zip(enrolments, refs)}
     for number, step in enumerate(email_steps, start=1):
         template = session.get(Template, step.template_id)
         label = f"Email {number} (“{template.name}”)" if template else f"Email {number}"
@@ -115,11 +119,10 @@ def _render_problems(session: Session, email_steps, enrolments, *, agency_ok: bo
             continue
         # Rendering fails only on a missing value: people missing the same values render
         # the same way, so one render per pattern of missing values, not one per person.
-        missing_by_pattern: dict[frozenset, list[PersonRef]] = defaultdict(list)
-        for ref in refs:
-            values = variables[ref]
+        missing_by_pattern: dict[frozenset, list[int]] = defaultdict(list)
+        for enrolment_id, values in variables.items():
             pattern = frozenset(k for k in version.variables if not values.get(k))
-            missing_by_pattern[pattern].append(ref)
+            missing_by_pattern[pattern].append(enrolment_id)
         failures: Counter = Counter()
         examples: dict[str, list[str]] = defaultdict(list)
         for pattern, people in missing_by_pattern.items():

@@ -24,7 +24,8 @@ from orchid_desktop.db.models import (
 )
 from orchid_desktop.db.models.base import utcnow
 from orchid_desktop.domain.vocab import CampaignStatus, CampaignTarget
-from orchid_desktop.errors import UserError
+from orchid_desktop.domain.templating import DECLARED_VARIABLES, SENSITIVE_VARIABLES
+from orchid_desktop.errors import UserError, ValidationError
 
 from . import audit, drip_exit, marketing_rules
 from .drip_schedule import schedule_enrolments
@@ -59,10 +60,13 @@ def open_campaign(session: Session, campaign_id: int) -> DripCampaign:
 
 def enrol(session: Session, campaign_id: int, *, lead_ids=(), contact_ids=(),
           staff_id: int | None, now: datetime | None = None,
-          import_batch_id: int | None = None) -> EnrolReport:
+          import_batch_id: int | None = None,
+          custom_variables: dict[str, str] | None = None) -> EnrolReport:
     """Enrol these people; an active campaign plans their steps at once (a draft does so
-    at launch)."""
+    at launch). ``custom_variables`` override the people's own values when their emails
+    are written (a coordinator's name for this group, say)."""
     now = now or utcnow()
+    custom = _checked_custom_variables(custom_variables or {})
     campaign = open_campaign(session, campaign_id)
     report = EnrolReport(campaign.name)
     people = _people(session, list(lead_ids), list(contact_ids))
@@ -82,7 +86,7 @@ def enrol(session: Session, campaign_id: int, *, lead_ids=(), contact_ids=(),
             rows.append({"campaign_id": campaign.id, "lead_id": person_id if kind == "lead"
                          else None, "contact_id": person_id if kind == "contact" else None,
                          "enrolled_at": now, "enrolled_by_id": staff_id,
-                         "import_batch_id": import_batch_id, "custom_variables": {}})
+                         "import_batch_id": import_batch_id, "custom_variables": custom})
     ids: list[int] = []
     for start in range(0, len(rows), 5000):
         ids += session.scalars(insert(Enrolment).returning(Enrolment.id),
@@ -152,6 +156,18 @@ def stop_by_hand(session: Session, enrolment_id: int, reason: str, *,
         raise UserError(f"This enrolment is already {enrolment.status.value}.")
     audit.record(session, staff_id=staff_id, entity_type="enrolment", entity_id=enrolment_id,
                  action="stopped", reason=reason)
+
+
+def _checked_custom_variables(values: dict[str, str]) -> dict[str, str]:
+    problems = []
+    for name in values:
+        if name in SENSITIVE_VARIABLES:
+            problems.append(f"{{{{ {name} }}}} is health data and never goes into an email.")
+        elif name not in DECLARED_VARIABLES:
+            problems.append(f"{{{{ {name} }}}} is not a template variable.")
+    if problems:
+        raise ValidationError(problems)
+    return {name: str(value) for name, value in values.items()}
 
 
 def _people(session: Session, lead_ids: list[int], contact_ids: list[int]):

@@ -8,14 +8,26 @@ database (a revoked SendGrid key must stop them all, not just the one that notic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from orchid_desktop.db.models import AppState, OutboxMessage
-from orchid_desktop.domain.vocab import OutboxStatus
+from orchid_desktop.db.models import (
+    AppState,
+    DripCampaign,
+    Enrolment,
+    EnrolmentStep,
+    MassEmail,
+    OutboxMessage,
+)
+from orchid_desktop.domain.vocab import (
+    CampaignStatus,
+    EnrolmentStepStatus,
+    MassEmailStatus,
+    OutboxStatus,
+)
 
 from . import audit
 
@@ -72,7 +84,27 @@ def snapshot(session: Session, *, has_api_key: bool, local_mode_setting: bool) -
             OutboxMessage.status.in_(WAITING)
         )
     ).one()
+    next_due = min((t for t in (next_due, next_planned(session)) if t is not None),
+                   default=None)
     uncertain = session.scalar(
         select(func.count()).where(OutboxMessage.status == OutboxStatus.UNCERTAIN)
     )
     return SendingSnapshot(mode, reason, queued, uncertain or 0, next_due)
+
+
+def next_planned(session: Session) -> datetime | None:
+    """The next send not in the outbox yet: a drip step of an active campaign (the
+    partial index on pending steps answers this) or a scheduled mass email."""
+    step = session.scalar(
+        select(EnrolmentStep.due_at)
+        .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
+        .join(DripCampaign, DripCampaign.id == Enrolment.campaign_id)
+        .where(EnrolmentStep.status == EnrolmentStepStatus.PENDING,
+               EnrolmentStep.due_at.is_not(None),
+               DripCampaign.status == CampaignStatus.ACTIVE)
+        .order_by(EnrolmentStep.due_at).limit(1))
+    mass = session.scalar(select(func.min(MassEmail.scheduled_at)).where(
+        MassEmail.status == MassEmailStatus.SCHEDULED))
+    if isinstance(mass, str):  # SQLite hands back min() of a datetime as text
+        mass = datetime.fromisoformat(mass).replace(tzinfo=UTC)
+    return min((t for t in (step, mass) if t is not None), default=None)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from orchid_desktop.db.models import (
+    AgencySettings,
     DripCampaign,
     DripStep,
     OutboxMessage,
@@ -35,6 +36,7 @@ from orchid_desktop.domain.templating import (
     check_template,
     render,
     variables_used,
+    with_footer,
 )
 from orchid_desktop.domain.vocab import CampaignStatus, EmailKind, OutboxOrigin
 from orchid_desktop.errors import ConflictError, UserError, ValidationError
@@ -65,6 +67,8 @@ __all__ = [
 NAME_LIMIT, SUBJECT_LIMIT = 200, 500
 TEST_PREFIX, TEST_CATEGORY = "[Test] ", "test-send"
 # campaigns whose steps still send (or will): their templates cannot be archived
+# what a preview's unsubscribe link points at: the real one is SendGrid's, per recipient
+PREVIEW_UNSUBSCRIBE_LINK = "https://example.invalid/unsubscribe-preview"
 LIVE_CAMPAIGNS = (CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
 
 
@@ -277,7 +281,11 @@ def preview(session: Session, draft_or_template_id: TemplateDraft | int, ref: Pe
             staff_id: int | None) -> RenderedEmail:
     """The email as this person would get it (a template id: its latest version)."""
     draft = _as_draft(session, draft_or_template_id)
-    return _render_for(draft, ref, person_variables(session, ref, staff_id=staff_id))
+    rendered = _render_for(draft, ref, person_variables(session, ref, staff_id=staff_id))
+    agency = session.get(AgencySettings, 1)
+    return with_footer(rendered, marketing=draft.kind == EmailKind.MARKETING,
+                       postal_address=agency.postal_address if agency else "",
+                       unsubscribe_link=PREVIEW_UNSUBSCRIBE_LINK)
 
 
 def queue_test_email(session: Session, draft: TemplateDraft | int, ref: PersonRef, *,
