@@ -75,11 +75,28 @@ def queue_due(session: Session, *, now: datetime | None = None) -> QueueReport:
 
     now = now or utcnow()
     report = QueueReport()
+    if not _take_turn(session):
+        return report  # another workstation is queueing right now; the next tick follows
     settle(session, now=now)
     while _queue_due_steps(session, now, report):
         pass
     start_due_mass_emails(session, now, report)
     return report
+
+
+# any fixed number: the PostgreSQL advisory lock that makes ticks take turns
+QUEUE_LOCK = 0x0C41D_0001
+
+
+def _take_turn(session: Session) -> bool:
+    """On PostgreSQL, two workstations ticking at once would both read the same due
+    steps and recipients, and the second's inserts would hit the outbox's unique keys
+    (or the mass email's version) and fail its whole tick. The tick holds a lock until
+    its transaction ends; a tick that cannot have it now does nothing. (SQLite lets one
+    writer in at a time anyway.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(QUEUE_LOCK))))
 
 
 def _due_steps(now: datetime):

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from orchid_desktop.db.models import Enrolment, EnrolmentStep, Lead, OutboxMessage
+from orchid_desktop.db.models import Contact, Enrolment, EnrolmentStep, Lead, OutboxMessage
 from orchid_desktop.db.models.base import utcnow
 from orchid_desktop.domain.vocab import EmailKind, EnrolmentStatus, OutboxStatus
 
@@ -22,9 +22,13 @@ from .drip_schedule import skip_pending
 
 
 def leave_drips(session: Session, contact_id: int, reason: str) -> int:
-    """Stop the contact's active enrolments (and those of the leads it came from) and
-    cancel its marketing mail not yet handed to a sender; returns the enrolments stopped."""
-    lead_ids = select(Lead.id).where(Lead.contact_id == contact_id).scalar_subquery()
+    """Stop the contact's active enrolments (and those of the leads it came from or that
+    share its address: the same person) and cancel its marketing mail not yet handed to
+    a sender; returns the enrolments stopped."""
+    address = session.scalar(select(Contact.email_normalized).where(Contact.id == contact_id))
+    lead_ids = select(Lead.id).where(or_(
+        Lead.contact_id == contact_id,
+        *((Lead.email_normalized == address,) if address else ()))).scalar_subquery()
     enrolment_ids = session.scalars(select(Enrolment.id).where(
         Enrolment.status == EnrolmentStatus.ACTIVE,
         or_(Enrolment.contact_id == contact_id, Enrolment.lead_id.in_(lead_ids)))).all()

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import (
@@ -37,7 +37,15 @@ from orchid_desktop.domain.drip_timing import (
     plan_steps,
     zone_for_state,
 )
-from orchid_desktop.domain.vocab import EnrolmentStepStatus, OutboxStatus, StepKind
+from orchid_desktop.domain.vocab import (
+    EnrolmentStatus,
+    EnrolmentStepStatus,
+    OutboxStatus,
+    StepKind,
+)
+
+
+END_DATE_CUT = "after the campaign's end date"  # how plan_steps words such a skip
 
 
 def campaign_steps(session: Session, campaign_id: int) -> list[DripStep]:
@@ -156,7 +164,7 @@ def realign_pending(session: Session, campaign: DripCampaign, *, now: datetime) 
             local = next_window_slot(max(wanted, previous).astimezone(zone), window)
             if campaign.ends_on and local.date() > campaign.ends_on:
                 record.status = EnrolmentStepStatus.SKIPPED
-                record.reason = f"after the campaign's end date ({campaign.ends_on:%d %b %Y})"
+                record.reason = f"{END_DATE_CUT} ({campaign.ends_on:%d %b %Y})"
                 record.finished_at, record.due_at = now, None
                 changed += 1
                 continue
@@ -167,6 +175,48 @@ def realign_pending(session: Session, campaign: DripCampaign, *, now: datetime) 
             previous = due
     session.flush()
     return changed
+
+
+def revive_cut_steps(session: Session, campaign: DripCampaign) -> int:
+    """After the end date moved later (or went): the steps skipped only for falling after
+    the old one are planned again where the new timeline allows, moved on as much as the
+    person's earlier steps were (by a pause), and their enrolments, if that finished
+    them, go on. Returns the step records revived."""
+    steps = campaign_steps(session, campaign.id)
+    order = {step.id: number for number, step in enumerate(steps)}
+    cut = exists(select(EnrolmentStep.id).where(
+        EnrolmentStep.enrolment_id == Enrolment.id,
+        EnrolmentStep.status == EnrolmentStepStatus.SKIPPED,
+        EnrolmentStep.reason.startswith(END_DATE_CUT)))
+    enrolments = {e.id: e for e in session.scalars(select(Enrolment).where(
+        Enrolment.campaign_id == campaign.id, cut, or_(
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+            and_(Enrolment.status == EnrolmentStatus.COMPLETED,
+                 Enrolment.stop_reason.is_(None)))))}
+    fallback = agency_zone_name(session)
+    revived = 0
+    for person in enrolled_people(session, enrolments):
+        begin = max(person.enrolled_at, campaign.launched_at or person.enrolled_at)
+        plans = {step.id: plan for step, plan in zip(steps, plan_for(
+            campaign, steps, zone_for_state(person.state, fallback), begin))}
+        records = sorted(session.scalars(select(EnrolmentStep).where(
+            EnrolmentStep.enrolment_id == person.enrolment_id)), key=lambda r: order[r.step_id])
+        shift, before = timedelta(0), revived
+        for record in records:
+            planned = plans[record.step_id].due_at
+            if (record.reason or "").startswith(END_DATE_CUT):
+                if planned is None:
+                    break
+                record.status, record.due_at = EnrolmentStepStatus.PENDING, planned + shift
+                record.reason = record.finished_at = None
+                revived += 1
+            elif record.due_at is not None and planned is not None:
+                shift = max(timedelta(0), record.due_at - planned)
+        enrolment = enrolments[person.enrolment_id]
+        if revived > before and enrolment.status is EnrolmentStatus.COMPLETED:
+            enrolment.status, enrolment.stopped_at = EnrolmentStatus.ACTIVE, None
+    session.flush()
+    return revived
 
 
 def skip_pending(session: Session, enrolment_ids, reason: str, now: datetime) -> None:

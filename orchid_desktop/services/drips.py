@@ -38,7 +38,7 @@ from orchid_desktop.domain.vocab import (
 from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
 from . import audit
-from .drip_schedule import realign_pending
+from .drip_schedule import realign_pending, revive_cut_steps
 
 MAX_DELAY_DAYS = 3650
 AUTO_ENROL_EVENTS = {"lead_created": "a new lead", "contact_created": "a new contact"}
@@ -173,6 +173,8 @@ def save_drip(session: Session, campaign_id: int | None, form: DripForm, *,
     timing = ("starts_on", "ends_on", "window_start", "window_end", "window_weekdays")
     if not is_new and campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED) \
             and any(k in changes for k in timing):
+        if "ends_on" in changes:
+            revive_cut_steps(session, campaign)
         realign_pending(session, campaign, now=now or utcnow())
     return campaign.id
 

@@ -4,13 +4,14 @@ Enrolment refuses these people, an audience leaves them out, the campaign queue 
 drip that reaches one of them, and the sending engine asks again at claim time — all
 through the conditions below, so the rule cannot drift between the four.
 
-A lead counts as the contact it was promoted to: disqualifying the contact blocks the
-lead's address too.
+A lead counts as the contact it was promoted to, and as the contact that has its
+address (a duplicate lead is the same person): disqualifying the contact blocks the
+lead too.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from orchid_desktop.db.models import Client, Contact, Lead, Suppression
@@ -44,12 +45,21 @@ def contact_blocked(contact=Contact) -> ColumnElement[bool]:
                marketing_excluded(contact))
 
 
+def _as_contact(lead, condition) -> ColumnElement[bool]:
+    """``condition`` holds for the contact the lead was promoted to, or for the active
+    contact with the lead's address (two EXISTS, so each uses its index)."""
+    promoted_to, same_address = aliased(Contact), aliased(Contact)
+    return or_(
+        exists(select(promoted_to.id).where(promoted_to.id == lead.contact_id,
+                                            condition(promoted_to))),
+        exists(select(same_address.id).where(
+            same_address.email_normalized == lead.email_normalized,
+            same_address.merged_into_id.is_(None), condition(same_address))))
+
+
 def lead_blocked(lead=Lead) -> ColumnElement[bool]:
-    promoted_to = aliased(Contact)
     return or_(lead.email_normalized.is_(None), lead.archived_at.is_not(None),
-               suppressed(lead.email_normalized),
-               exists(select(promoted_to.id).where(promoted_to.id == lead.contact_id,
-                                                   marketing_excluded(promoted_to))))
+               suppressed(lead.email_normalized), _as_contact(lead, marketing_excluded))
 
 
 def contact_leaves_drips(contact=Contact) -> ColumnElement[bool]:
@@ -59,11 +69,9 @@ def contact_leaves_drips(contact=Contact) -> ColumnElement[bool]:
 
 
 def lead_leaves_drips(lead=Lead) -> ColumnElement[bool]:
-    promoted_to = aliased(Contact)
-    return or_(lead_blocked(lead), exists(select(promoted_to.id).where(
-        promoted_to.id == lead.contact_id,
-        or_(promoted_to.replied_at.is_not(None),
-            exists(select(Client.id).where(Client.contact_id == promoted_to.id))))))
+    return or_(lead_blocked(lead), _as_contact(lead, lambda contact: or_(
+        contact.replied_at.is_not(None),
+        exists(select(Client.id).where(Client.contact_id == contact.id)))))
 
 
 def why_blocked(session: Session, *, lead_ids=(), contact_ids=(),
@@ -74,12 +82,17 @@ def why_blocked(session: Session, *, lead_ids=(), contact_ids=(),
     reasons: dict[tuple[str, int], str] = {}
     for kind, model, ids in (("contact", Contact, contact_ids), ("lead", Lead, lead_ids)):
         ids = list(ids)
+        if model is Contact:
+            blocked = contact_leaves_drips() if for_drips else contact_blocked()
+        else:
+            blocked = lead_leaves_drips() if for_drips else lead_blocked()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            for person in session.scalars(select(model).where(model.id.in_(chunk))):
-                reason = _reason(session, person, for_drips)
-                if reason:
-                    reasons[(kind, person.id)] = reason
+            # the conditions above pick out the (few) blocked people in one query; only
+            # they are looked at one by one, for the words
+            for person in session.scalars(select(model).where(model.id.in_(chunk), blocked)):
+                reasons[(kind, person.id)] = _reason(session, person, for_drips) \
+                    or "may not receive recruitment email"
     return reasons
 
 
@@ -94,16 +107,20 @@ def _reason(session: Session, person: Lead | Contact, for_drips: bool) -> str | 
         Suppression.email_normalized == person.email_normalized).limit(1)).first()
     if suppression is not None:
         return SUPPRESSION_WORDS[suppression]
-    contact = person if isinstance(person, Contact) else (
-        session.get(Contact, person.contact_id) if person.contact_id else None)
-    if contact is None:
-        return None
-    if contact.stage is PipelineStage.DISQUALIFIED \
-            or contact.screening_outcome is ScreeningOutcome.DQ:
-        return "disqualified"
-    if contact.stage is PipelineStage.WITHDRAWN:
-        return "withdrew"
-    if for_drips:
+    if isinstance(person, Contact):
+        people = [person]
+    else:  # the contact it became, and the contact with its address
+        people = list(session.scalars(select(Contact).where(or_(
+            Contact.id == person.contact_id,
+            and_(Contact.email_normalized == person.email_normalized,
+                 Contact.merged_into_id.is_(None)))).order_by(Contact.id)))
+    for contact in people:
+        if contact.stage is PipelineStage.DISQUALIFIED \
+                or contact.screening_outcome is ScreeningOutcome.DQ:
+            return "disqualified"
+        if contact.stage is PipelineStage.WITHDRAWN:
+            return "withdrew"
+    for contact in people if for_drips else ():
         if contact.replied_at is not None:
             return "replied"
         if session.scalar(select(Client.id).where(Client.contact_id == contact.id)):

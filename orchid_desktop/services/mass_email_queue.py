@@ -29,8 +29,9 @@ from orchid_desktop.domain.drip_timing import (
     zone_for_state,
 )
 from orchid_desktop.domain.templating import MissingValue, render, variables_used
-from orchid_desktop.domain.vocab import MassEmailStatus, OutboxOrigin, OutboxStatus
+from orchid_desktop.domain.vocab import EmailKind, MassEmailStatus, OutboxOrigin, OutboxStatus
 
+from . import marketing_rules
 from .drip_schedule import agency_zone_name
 from .segments import Segment, audience
 from .templates import PersonRef, person_variables_bulk
@@ -109,6 +110,12 @@ def queue_recipients(session: Session, mass_email: MassEmail, now: datetime) -> 
         refs = {r.id: PersonRef("lead", r.lead_id) if r.lead_id
                 else PersonRef("contact", r.contact_id) for r, *_ in recipients}
         variables = person_variables_bulk(session, list(refs.values()))
+        # whoever may no longer get marketing mail (unsubscribed, disqualified… while a
+        # paused mailing waited) gets their one row as suppressed, not queued
+        blocked = marketing_rules.why_blocked(
+            session, lead_ids=[r.id for r in refs.values() if r.kind == "lead"],
+            contact_ids=[r.id for r in refs.values() if r.kind == "contact"]) \
+            if mass_email.kind is EmailKind.MARKETING else {}
         slots: dict[str, datetime] = {}
         messages = []
         for recipient, contact_state, lead_state in recipients:
@@ -121,11 +128,14 @@ def queue_recipients(session: Session, mass_email: MassEmail, now: datetime) -> 
                                                        window).astimezone(start_at.tzinfo)
                 due = slots[zone.key]
             status, reason = OutboxStatus.QUEUED, None
+            ref = refs[recipient.id]
             try:
                 render(version.subject, version.html_body, version.text_body, values)
             except MissingValue as exc:
                 status = OutboxStatus.FAILED
                 reason = f"no value for {{{{ {exc.name} }}}} and the email gives no default"
+            if (ref.kind, ref.id) in blocked:
+                status, reason = OutboxStatus.SUPPRESSED, blocked[(ref.kind, ref.id)]
             messages.append({
                 "origin": OutboxOrigin.MASS_EMAIL, "kind": mass_email.kind,
                 "mass_email_recipient_id": recipient.id, "lead_id": recipient.lead_id,

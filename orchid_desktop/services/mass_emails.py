@@ -136,7 +136,12 @@ def schedule_problems(session: Session, mass_email: MassEmail) -> list[str]:
         if mass_email.sender_identity_id else None
     if sender is None or not sender.is_active:
         problems.append("Choose the sender identity the email goes out as.")
-    if mass_email.template_id:
+    template = session.get(Template, mass_email.template_id) if mass_email.template_id \
+        else None
+    if mass_email.template_id and (template is None or template.archived_at is not None):
+        problems.append("The chosen template no longer exists or is archived: choose "
+                        "another, or restore it.")
+    elif mass_email.template_id:
         version = latest_version(session, mass_email.template_id)
         problems += check_template(version.subject, version.html_body, version.text_body)
     else:

@@ -17,12 +17,17 @@ from orchid_desktop.db.models import (
     ContactDocument,
     ContactEmail,
     ContactNote,
+    Enrolment,
     Lead,
+    OutboxMessage,
     PersonTag,
 )
+from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.domain.vocab import EmailKind, EnrolmentStatus, OutboxStatus
 from orchid_desktop.errors import UserError
 
 from . import audit, screening
+from .drip_exit import stop_enrolments
 from .contacts import _as_text, _get
 from .people import no_silent_overwrite
 
@@ -83,6 +88,7 @@ def merge_contacts(session: Session, keep_id: int, merge_id: int, *,
             tag.contact_id = keep.id
     with no_silent_overwrite("One of these contacts"):
         session.flush()
+    _stop_merged_mail(session, gone.id)
     moved_text = ", ".join(f"{n} {label}" for label, n in moved.items() if n) or "nothing"
     audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=keep.id,
                  action="merged", changes=filled,
@@ -92,3 +98,22 @@ def merge_contacts(session: Session, keep_id: int, merge_id: int, *,
     if filled:  # the kept record gained answers the rules read
         screening.screen_contact(session, keep.id)
     return MergeResult(keep.id, gone.id, tuple(filled), moved)
+
+
+MERGED = "merged into another contact"
+
+
+def _stop_merged_mail(session: Session, contact_id: int) -> None:
+    """The merged record may get no more marketing mail (marketing_rules): its drips stop
+    and its queued marketing messages are cancelled now, not at its next due step, so
+    the person does not get the same step at two addresses. Its leads have moved to the
+    kept contact and keep theirs."""
+    stop_enrolments(session, session.scalars(select(Enrolment.id).where(
+        Enrolment.contact_id == contact_id, Enrolment.status == EnrolmentStatus.ACTIVE)).all(),
+        MERGED)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED,
+               OutboxMessage.kind == EmailKind.MARKETING, OutboxMessage.contact_id == contact_id)
+        .values(status=OutboxStatus.CANCELLED, status_reason=MERGED, finished_at=utcnow())
+        .execution_options(synchronize_session=False))
