@@ -435,3 +435,23 @@ def test_custom_variables_override_and_count_at_launch(context):
     _launch(context, campaign)
     _queue(context, NOW)
     assert outbox(context)[0].render_variables["coordinator_name"] == "Maria"
+
+
+def test_someone_joining_later_without_a_needed_value_is_failed_with_the_reason(context):
+    sender = ready_to_send(context)
+    with context.sessions.begin() as session:
+        strict = save_template(session, None, TemplateDraft(
+            "Strict", "marketing", "Hi {{ first_name }}", "<p>Hi {{ first_name }}</p>", ""),
+            expected_version=None, staff_id=None).template_id
+    campaign = make_drip(context, sender_id=sender, steps=[email_step(strict)])
+    _enrol(context, campaign, contact_ids=[add_contact(context, "Ana", "S", email="a@x.com")])
+    _launch(context, campaign)
+    _enrol(context, campaign, contact_ids=[add_contact(context, "", "Okafor", email="o@x.com")])
+    report = _queue(context, NOW)
+    assert (report.drip_messages, report.drip_failures) == (1, 1)
+    failed = [m for m in outbox(context) if m.status is OutboxStatus.FAILED]
+    assert failed[0].to_email_normalized == "o@x.com"
+    assert "{{ first_name }}" in failed[0].status_reason
+    _queue(context, NOW + timedelta(minutes=1))
+    assert [s.status for s in _steps(context, campaign)] == [
+        EnrolmentStepStatus.PENDING, EnrolmentStepStatus.FAILED]

@@ -30,7 +30,7 @@ from orchid_desktop.db.models import (
     Template,
 )
 from orchid_desktop.db.models.base import utcnow
-from orchid_desktop.domain.templating import MissingValue, render
+from orchid_desktop.domain.templating import RenderCheck
 from orchid_desktop.domain.vocab import (
     CampaignStatus,
     EnrolmentStatus,
@@ -123,6 +123,7 @@ def _queue_due_steps(session: Session, now: datetime, report: QueueReport) -> in
     variables = person_variables_bulk(session, list(set(refs.values())))
     addresses = addresses_of(session, refs.values())
     versions: dict[int, object] = {}
+    checks: dict[int, RenderCheck] = {}
     kinds = dict(session.execute(select(Template.id, Template.kind)).all())
     messages = []
     for record, enrolment, step, campaign in rows:
@@ -130,11 +131,11 @@ def _queue_due_steps(session: Session, now: datetime, report: QueueReport) -> in
         versions[step.template_id] = version
         values = {**variables[refs[enrolment.id]], **(enrolment.custom_variables or {})}
         status, reason = OutboxStatus.QUEUED, None
-        try:
-            render(version.subject, version.html_body, version.text_body, values)
-        except MissingValue as exc:
+        check = checks.get(version.id) or checks.setdefault(version.id, RenderCheck(
+            version.subject, version.html_body, version.text_body, version.variables))
+        if (missing := check.missing(values)) is not None:
             status = OutboxStatus.FAILED
-            reason = f"no value for {{{{ {exc.name} }}}} and the template gives no default"
+            reason = f"no value for {{{{ {missing} }}}} and the template gives no default"
             report.drip_failures += 1
         messages.append({
             "origin": OutboxOrigin.DRIP, "kind": kinds[step.template_id],

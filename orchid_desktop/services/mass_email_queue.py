@@ -28,8 +28,13 @@ from orchid_desktop.domain.drip_timing import (
     next_window_slot,
     zone_for_state,
 )
-from orchid_desktop.domain.templating import MissingValue, render, variables_used
-from orchid_desktop.domain.vocab import EmailKind, MassEmailStatus, OutboxOrigin, OutboxStatus
+from orchid_desktop.domain.templating import RenderCheck, variables_used
+from orchid_desktop.domain.vocab import (
+    EmailKind,
+    MassEmailStatus,
+    OutboxOrigin,
+    OutboxStatus,
+)
 
 from . import marketing_rules
 from .drip_schedule import agency_zone_name
@@ -88,6 +93,8 @@ def queue_recipients(session: Session, mass_email: MassEmail, now: datetime) -> 
     """An outbox row for each recipient that has none (all of them when sending starts,
     the rest after a pause). Returns the rows queued."""
     version = content_version(session, mass_email)
+    check = RenderCheck(version.subject, version.html_body, version.text_body,
+                        version.variables)
     window = SendWindow.from_digits(mass_email.window_start, mass_email.window_end,
                                     mass_email.window_weekdays) \
         if mass_email.use_send_window else None
@@ -129,11 +136,9 @@ def queue_recipients(session: Session, mass_email: MassEmail, now: datetime) -> 
                 due = slots[zone.key]
             status, reason = OutboxStatus.QUEUED, None
             ref = refs[recipient.id]
-            try:
-                render(version.subject, version.html_body, version.text_body, values)
-            except MissingValue as exc:
+            if (missing := check.missing(values)) is not None:
                 status = OutboxStatus.FAILED
-                reason = f"no value for {{{{ {exc.name} }}}} and the email gives no default"
+                reason = f"no value for {{{{ {missing} }}}} and the email gives no default"
             if (ref.kind, ref.id) in blocked:
                 status, reason = OutboxStatus.SUPPRESSED, blocked[(ref.kind, ref.id)]
             messages.append({
