@@ -142,7 +142,7 @@ def test_launch_plans_each_step_in_each_persons_time_zone_and_queues_what_is_due
     first = messages[0]
     assert first.render_variables["first_name"] == "Ana"
     assert first.render_variables["agency_name"] == "Orchid Fertility"
-    assert first.category == f"drip-{campaign}" and first.sender_identity_id == sender
+    assert first.category.startswith(f"drip-{campaign}-step-") and first.sender_identity_id == sender
     with context.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.enrolment_step_id.is_not(None))) == 4

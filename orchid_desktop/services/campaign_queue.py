@@ -42,6 +42,7 @@ from orchid_desktop.domain.vocab import (
 
 from . import marketing_rules
 from .drip_exit import stop_enrolments
+from .drip_schedule import complete_enrolments
 from .templates import PersonRef, latest_version, person_variables_bulk
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def _queue_due_steps(session: Session, now: datetime, report: QueueReport) -> in
                                               values.get("last_name")))) or None,
             "template_version_id": version.id, "render_variables": values,
             "sender_identity_id": campaign.sender_identity_id,
-            "category": f"drip-{campaign.id}", "status": status, "status_reason": reason,
+            "category": step_category(campaign.id, step.id), "status": status, "status_reason": reason,
             "due_at": record.due_at, "finished_at": now if reason else None,
         })
     if messages:
@@ -175,6 +176,12 @@ def _stop_leavers(session: Session, rows, now: datetime, report: QueueReport) ->
         session.expire_all()
 
 
+def step_category(campaign_id: int, step_id: int) -> str:
+    """SendGrid category of one drip step: stats are pulled per category, so a step's
+    own figures come back as they are and a campaign's are the sum of its steps'."""
+    return f"drip-{campaign_id}-step-{step_id}"
+
+
 def addresses_of(session: Session, refs) -> dict[PersonRef, str]:
     """The normalised address of each person: what suppressions are matched on."""
     wanted = {"lead": set(), "contact": set()}
@@ -196,31 +203,30 @@ def _ref(enrolment: Enrolment) -> PersonRef:
 
 
 def settle(session: Session, *, now: datetime | None = None) -> None:
-    """Mirror finished outbox rows onto their step records, then finish enrolments with
-    nothing left to send, campaigns with nobody left on them past their end (or with no
-    rule enrolling more), and mass emails with nothing left in flight."""
+    """Mirror finished outbox rows onto step records the sending engine did not finish
+    itself (rows failed while queueing, suppressed by a sync, dropped by staff), then
+    finish enrolments with nothing left to send, campaigns with nobody left on them past
+    their end (or with no rule enrolling more), and mass emails with nothing left in
+    flight. Every query starts from what is pending or in flight, never from the whole
+    outbox, so a quiet tick stays quick however much has been sent."""
     now = now or utcnow()
+    enrolment_ids: set[int] = set()
     for outcome, step_status in STEP_OUTCOME.items():
-        finished = select(OutboxMessage.enrolment_step_id).where(
-            OutboxMessage.status == outcome, OutboxMessage.enrolment_step_id.is_not(None))
+        finished = exists(select(OutboxMessage.id).where(
+            OutboxMessage.enrolment_step_id == EnrolmentStep.id,
+            OutboxMessage.status == outcome))
         reason = select(OutboxMessage.status_reason).where(
             OutboxMessage.enrolment_step_id == EnrolmentStep.id).scalar_subquery()
-        session.execute(
+        # a step has an outbox row only once it was due: the partial index on pending
+        # steps by due time bounds this to what is in flight
+        enrolment_ids.update(session.execute(
             update(EnrolmentStep)
             .where(EnrolmentStep.status == EnrolmentStepStatus.PENDING,
-                   EnrolmentStep.id.in_(finished))
+                   EnrolmentStep.due_at <= now, finished)
             .values(status=step_status, finished_at=now, reason=reason)
-            .execution_options(synchronize_session=False))
-    has_pending = exists(select(EnrolmentStep.id).where(
-        EnrolmentStep.enrolment_id == Enrolment.id,
-        EnrolmentStep.status == EnrolmentStepStatus.PENDING))
-    has_records = exists(select(EnrolmentStep.id).where(
-        EnrolmentStep.enrolment_id == Enrolment.id))
-    session.execute(
-        update(Enrolment)
-        .where(Enrolment.status == EnrolmentStatus.ACTIVE, has_records, ~has_pending)
-        .values(status=EnrolmentStatus.COMPLETED, stopped_at=now)
-        .execution_options(synchronize_session=False))
+            .returning(EnrolmentStep.enrolment_id)
+            .execution_options(synchronize_session=False)).scalars())
+    complete_enrolments(session, enrolment_ids, now)
     active_left = exists(select(Enrolment.id).where(
         Enrolment.campaign_id == DripCampaign.id, Enrolment.status == EnrolmentStatus.ACTIVE))
     anyone = exists(select(Enrolment.id).where(Enrolment.campaign_id == DripCampaign.id))

@@ -125,6 +125,8 @@ def schedule_enrolments(session: Session, campaign: DripCampaign,
         for start in range(0, len(rows), 5000):
             session.execute(insert(EnrolmentStep), rows[start:start + 5000])
         written += len(rows)
+        if any(row["status"] is EnrolmentStepStatus.SKIPPED for row in rows):
+            complete_enrolments(session, ids, start_at)  # the end date cut everything?
     return written
 
 
@@ -174,6 +176,7 @@ def realign_pending(session: Session, campaign: DripCampaign, *, now: datetime) 
                 changed += 1
             previous = due
     session.flush()
+    complete_enrolments(session, by_enrolment, now)  # the end date may have cut the rest
     return changed
 
 
@@ -217,6 +220,21 @@ def revive_cut_steps(session: Session, campaign: DripCampaign) -> int:
             enrolment.status, enrolment.stopped_at = EnrolmentStatus.ACTIVE, None
     session.flush()
     return revived
+
+
+def complete_enrolments(session: Session, enrolment_ids, now: datetime) -> None:
+    """Those of ``enrolment_ids`` still active with no step left pending are complete."""
+    has_pending = exists(select(EnrolmentStep.id).where(
+        EnrolmentStep.enrolment_id == Enrolment.id,
+        EnrolmentStep.status == EnrolmentStepStatus.PENDING))
+    ids = sorted(enrolment_ids)
+    for start in range(0, len(ids), 5000):
+        session.execute(
+            update(Enrolment)
+            .where(Enrolment.id.in_(ids[start:start + 5000]),
+                   Enrolment.status == EnrolmentStatus.ACTIVE, ~has_pending)
+            .values(status=EnrolmentStatus.COMPLETED, stopped_at=now)
+            .execution_options(synchronize_session=False))
 
 
 def skip_pending(session: Session, enrolment_ids, reason: str, now: datetime) -> None:

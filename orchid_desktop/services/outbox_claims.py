@@ -1,0 +1,396 @@
+"""Claiming outbox rows for sending, and recording how each one ended.
+
+A row's life: QUEUED → CLAIMED (leased to one dispatcher; no HTTP call yet) → SENDING
+(the call may have started) → SENT / FAILED / SUPPRESSED / CANCELLED, or UNCERTAIN when
+the call may have reached SendGrid but no answer came. A lease that runs out tells
+which: a CLAIMED row goes back to the queue (nothing left this machine), a SENDING row
+becomes UNCERTAIN (SendGrid has no idempotency key, so it is shown to staff rather than
+resent). Leases carry the owner, so a late answer from a slow dispatcher still records
+what really happened.
+
+The claim is one statement on both databases — ``UPDATE … WHERE id IN (SELECT …
+LIMIT n) RETURNING …`` — with ``FOR UPDATE SKIP LOCKED`` in the inner select on
+PostgreSQL (several workstations claim side by side, never the same row) and under
+``BEGIN IMMEDIATE`` on SQLite (one writer; see ``writer_session``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from orchid_desktop.db.models import (
+    EnrolmentStep,
+    OutboxMessage,
+    SenderIdentity,
+    Suppression,
+)
+from orchid_desktop.domain.send_limits import daily_allowance
+from orchid_desktop.domain.vocab import (
+    EmailKind,
+    EnrolmentStepStatus,
+    OutboxOrigin,
+    OutboxStatus,
+    SuppressionReason,
+)
+
+from . import marketing_rules
+from .campaign_queue import STEP_OUTCOME, complete_enrolments, still_wanted
+from .drip_exit import stop_enrolments
+
+log = logging.getLogger(__name__)
+
+# Service mail (a screening decision, a test) still goes to someone who unsubscribed
+# from recruitment mail, but not to an address known not to work.
+UNDELIVERABLE = (SuppressionReason.BOUNCE, SuppressionReason.INVALID)
+CHUNK = 1000  # ids per IN (…) list: well inside both databases' parameter limits
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """What the dispatcher needs of a claimed row, read once in the claiming transaction
+    so rendering and sending happen outside it."""
+
+    id: int
+    origin: OutboxOrigin
+    kind: EmailKind
+    to_email: str
+    to_name: str | None
+    template_version_id: int | None
+    render_variables: dict[str, Any]
+    subject: str | None
+    html_body: str | None
+    text_body: str | None
+    sender_identity_id: int | None
+    category: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one row ended (or, with ``retry_at``, when to try it again)."""
+
+    outbox_id: int
+    status: OutboxStatus
+    reason: str | None = None
+    message_id: str | None = None
+    local_path: str | None = None
+    retry_at: datetime | None = None
+
+
+def writer_session(sessions: sessionmaker[Session]) -> Session:
+    """A session whose transactions start with ``BEGIN IMMEDIATE`` on SQLite: it holds the
+    write lock from its first read, so what it read is still true when it writes."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    return sessions(bind=engine)
+
+
+# -- leases -----------------------------------------------------------------------------
+
+def expire_leases(session: Session, now: datetime) -> tuple[int, int]:
+    """Resolve rows whose dispatcher stopped answering (crashed, killed, lost its network):
+    CLAIMED ones go back to the queue, SENDING ones become UNCERTAIN. Returns both counts."""
+    back = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
+        .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)).rowcount or 0
+    uncertain = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
+        .values(status=OutboxStatus.UNCERTAIN, finished_at=now,
+                status_reason="The sending computer stopped before SendGrid answered: the "
+                              "email may or may not have been delivered.")
+        .execution_options(synchronize_session=False)).rowcount or 0
+    if back or uncertain:
+        log.warning("expired leases: %d back to the queue, %d uncertain", back, uncertain)
+    return back, uncertain
+
+
+# -- claiming ---------------------------------------------------------------------------
+
+_CLAIMED_COLUMNS = (
+    OutboxMessage.id, OutboxMessage.origin, OutboxMessage.kind, OutboxMessage.to_email,
+    OutboxMessage.to_name, OutboxMessage.template_version_id, OutboxMessage.render_variables,
+    OutboxMessage.subject, OutboxMessage.html_body, OutboxMessage.text_body,
+    OutboxMessage.sender_identity_id, OutboxMessage.category, OutboxMessage.attempts,
+)
+
+
+def due_now(now: datetime):
+    return and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.due_at <= now,
+                or_(OutboxMessage.next_attempt_at.is_(None),
+                    OutboxMessage.next_attempt_at <= now))
+
+
+@dataclass(frozen=True)
+class Claim:
+    rows: list[ClaimedRow]  # leased to the claimer, to be sent
+    taken: int  # rows the claim took off the queue, including those below
+    suppressed: int  # ended SUPPRESSED by the claim-time check
+    held: int  # back in the queue until tomorrow: their sender's allowance is spent
+
+
+def claim(session: Session, *, owner: str, now: datetime, limit: int, lease: timedelta,
+          ) -> Claim:
+    """Lease up to ``limit`` due rows to ``owner``; rows whose person may no longer be
+    emailed end SUPPRESSED here (and a drip that reached them stops), and rows over
+    their sender's allowance for today wait for tomorrow. Commit soon after."""
+    inner = (select(OutboxMessage.id)
+             .where(due_now(now), still_wanted())
+             .order_by(OutboxMessage.due_at, OutboxMessage.id)
+             .limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        inner = inner.with_for_update(skip_locked=True, of=OutboxMessage)
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(inner.scalar_subquery()),
+               OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CLAIMED, lease_owner=owner, lease_until=now + lease,
+                attempts=OutboxMessage.attempts + 1)
+        .returning(*_CLAIMED_COLUMNS, OutboxMessage.lead_id, OutboxMessage.contact_id,
+                   OutboxMessage.to_email_normalized, OutboxMessage.enrolment_step_id)
+        .execution_options(synchronize_session=False))
+    taken = result.all()
+    if not taken:
+        return Claim([], 0, 0, 0)
+    blocked = _blocked(session, taken)
+    if blocked:
+        _suppress_at_claim(session, taken, blocked, now)
+    wanted = [row for row in taken if row.id not in blocked]
+    rows = _within_allowances(session, wanted, now)
+    return Claim([ClaimedRow(*row[:len(_CLAIMED_COLUMNS)]) for row in rows], len(taken),
+                 len(blocked), len(wanted) - len(rows))
+
+
+def _blocked(session: Session, rows: Sequence) -> dict[int, str]:
+    """The claim-time check: who may no longer get this email, and why."""
+    addresses = {row.to_email_normalized for row in rows}
+    suppressions: dict[str, SuppressionReason] = {}
+    listed = sorted(addresses)
+    for start in range(0, len(listed), CHUNK):
+        for email, reason in session.execute(
+                select(Suppression.email_normalized, Suppression.reason)
+                .where(Suppression.email_normalized.in_(listed[start:start + CHUNK]))):
+            if email not in suppressions or reason in UNDELIVERABLE:
+                suppressions[email] = reason
+    marketing = [row for row in rows if row.kind is EmailKind.MARKETING]
+    people = marketing_rules.why_blocked(
+        session, lead_ids={r.lead_id for r in marketing if r.lead_id and not r.contact_id},
+        contact_ids={r.contact_id for r in marketing if r.contact_id}) if marketing else {}
+    blocked: dict[int, str] = {}
+    for row in rows:
+        reason = suppressions.get(row.to_email_normalized)
+        if reason is not None and (row.kind is EmailKind.MARKETING or reason in UNDELIVERABLE):
+            blocked[row.id] = marketing_rules.SUPPRESSION_WORDS[reason]
+        elif row.kind is EmailKind.MARKETING:
+            person = ("contact", row.contact_id) if row.contact_id else ("lead", row.lead_id)
+            if person[1] is not None and person in people:
+                blocked[row.id] = people[person]
+    return blocked
+
+
+def _suppress_at_claim(session: Session, rows: Sequence, blocked: dict[int, str],
+                       now: datetime) -> None:
+    finish(session, [Outcome(row.id, OutboxStatus.SUPPRESSED, f"not sent: {blocked[row.id]}")
+                     for row in rows if row.id in blocked], now=now)
+    steps = [row.enrolment_step_id for row in rows
+             if row.id in blocked and row.enrolment_step_id is not None]
+    by_reason: dict[str, list[int]] = defaultdict(list)
+    for start in range(0, len(steps), CHUNK):
+        for enrolment_id, step_id in session.execute(
+                select(EnrolmentStep.enrolment_id, EnrolmentStep.id)
+                .where(EnrolmentStep.id.in_(steps[start:start + CHUNK]))):
+            row = next(r for r in rows if r.enrolment_step_id == step_id)
+            by_reason[blocked[row.id]].append(enrolment_id)
+    for reason, enrolment_ids in by_reason.items():
+        stop_enrolments(session, enrolment_ids, reason, now)
+
+
+def _within_allowances(session: Session, rows: Sequence, now: datetime) -> list:
+    """Count the claimed rows against each sender's allowance for today (a new sender's
+    warm-up ramp, else its daily limit); rows beyond it go back to the queue until the
+    next day. Rows without a sender are left to the dispatcher's default sender, whose
+    allowance it checks the same way when it picks one."""
+    today = now.date()
+    by_sender: dict[int, list] = defaultdict(list)
+    for row in rows:
+        if row.sender_identity_id is not None:
+            by_sender[row.sender_identity_id].append(row)
+    if not by_sender:
+        return list(rows)
+    held: set[int] = set()
+    senders = session.scalars(select(SenderIdentity)
+                              .where(SenderIdentity.id.in_(list(by_sender)))
+                              .with_for_update()).all()
+    for sender in senders:
+        if sender.sends_counted_on != today:
+            sender.sends_today, sender.sends_counted_on = 0, today
+        left = daily_allowance(sender.daily_limit, sender.warmup_started_on, today) \
+            - sender.sends_today
+        mine = by_sender[sender.id]
+        taken = mine[:max(0, left)]
+        sender.sends_today += len(taken)
+        held.update(row.id for row in mine[len(taken):])
+    if held:
+        tomorrow = next_day_start(now)
+        for chunk in _chunks(sorted(held)):
+            session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
+                .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_until=None,
+                        attempts=OutboxMessage.attempts - 1, next_attempt_at=tomorrow,
+                        status_reason="waiting: the sender reached its daily limit")
+                .execution_options(synchronize_session=False))
+        log.info("%d messages wait for tomorrow: sender daily limits reached", len(held))
+    session.flush()
+    return [row for row in rows if row.id not in held]
+
+
+def next_day_start(now: datetime) -> datetime:
+    return datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+
+
+def count_sends(session: Session, sender_id: int, count: int, today: date) -> int:
+    """Count ``count`` sends against a sender (rows that had none, given the default
+    sender by the dispatcher); returns how many of them fit today's allowance."""
+    sender = session.get(SenderIdentity, sender_id, with_for_update=True)
+    if sender is None:
+        return 0
+    if sender.sends_counted_on != today:
+        sender.sends_today, sender.sends_counted_on = 0, today
+    fit = max(0, min(count, daily_allowance(sender.daily_limit, sender.warmup_started_on,
+                                            today) - sender.sends_today))
+    sender.sends_today += fit
+    return fit
+
+
+# -- marking and finishing ---------------------------------------------------------------
+
+def mark_sending(session: Session, ids: Iterable[int], *, owner: str, lease_until: datetime,
+                 ) -> int:
+    """Just before the HTTP call: from here on a lost lease means *uncertain*."""
+    changed = 0
+    for chunk in _chunks(ids):
+        changed += session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(chunk), OutboxMessage.status == OutboxStatus.CLAIMED,
+                   OutboxMessage.lease_owner == owner)
+            .values(status=OutboxStatus.SENDING, lease_until=lease_until)
+            .execution_options(synchronize_session=False)).rowcount or 0
+    return changed
+
+
+def release(session: Session, ids: Iterable[int], *, owner: str, retry_at: datetime | None,
+            reason: str | None, count_attempt: bool = True) -> int:
+    """Back to the queue (SendGrid said "not now", or sending paused before the call)."""
+    changed = 0
+    for chunk in _chunks(ids):
+        values: dict[str, Any] = {"status": OutboxStatus.QUEUED, "lease_owner": None,
+                                      "lease_until": None, "next_attempt_at": retry_at,
+                                      "status_reason": reason}
+        if not count_attempt:
+            values["attempts"] = OutboxMessage.attempts - 1
+        changed += session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(chunk),
+                   OutboxMessage.status.in_((OutboxStatus.CLAIMED, OutboxStatus.SENDING)),
+                   OutboxMessage.lease_owner == owner)
+            .values(**values).execution_options(synchronize_session=False)).rowcount or 0
+    return changed
+
+
+def finish(session: Session, outcomes: Sequence[Outcome], *, now: datetime,
+           owner: str | None = None) -> int:
+    """Record final states, and mirror them onto the drip step records in the same
+    transaction (so nothing has to scan the outbox afterwards). With ``owner``, only rows
+    still leased to it change — or rows that meanwhile turned UNCERTAIN through a lost
+    lease, since a real answer is better knowledge than "uncertain"."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for outcome in outcomes:
+        groups[(outcome.status, outcome.reason)].append(outcome.outbox_id)
+    singles = [o for o in outcomes if o.message_id or o.local_path]
+    single_ids = {o.outbox_id for o in singles}
+    mine = and_(OutboxMessage.lease_owner == owner,
+                OutboxMessage.status.in_((OutboxStatus.CLAIMED, OutboxStatus.SENDING,
+                                          OutboxStatus.UNCERTAIN))) \
+        if owner is not None else OutboxMessage.status.in_(
+            (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING,
+             OutboxStatus.UNCERTAIN))
+    done: list[int] = []
+    for (status, reason), ids in groups.items():
+        plain = [i for i in ids if i not in single_ids]
+        for chunk in _chunks(plain):
+            result = session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(chunk), mine)
+                .values(status=status, status_reason=reason, finished_at=now,
+                        lease_owner=None, lease_until=None, next_attempt_at=None)
+                .returning(OutboxMessage.id).execution_options(synchronize_session=False))
+            done += result.scalars().all()
+    if singles:  # each with its own message id or file: one executemany per chunk
+        for chunk_start in range(0, len(singles), CHUNK):
+            chunk = singles[chunk_start:chunk_start + CHUNK]
+            ids = [o.outbox_id for o in chunk]
+            allowed = set(session.scalars(select(OutboxMessage.id)
+                                          .where(OutboxMessage.id.in_(ids), mine)))
+            params = [{"b_id": o.outbox_id, "b_status": o.status, "b_reason": o.reason,
+                       "b_message_id": o.message_id, "b_local_path": o.local_path}
+                      for o in chunk if o.outbox_id in allowed]
+            if params:
+                session.connection().execute(_FINISH_ONE.values(finished_at=now), params)
+                done += [p["b_id"] for p in params]
+    _mirror_steps(session, done, now)
+    return len(done)
+
+
+def _finish_one():
+    return (update(OutboxMessage.__table__)
+            .where(OutboxMessage.__table__.c.id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), status_reason=bindparam("b_reason"),
+                    sendgrid_message_id=bindparam("b_message_id"),
+                    local_path=bindparam("b_local_path"), lease_owner=None,
+                    lease_until=None, next_attempt_at=None))
+
+
+_FINISH_ONE = _finish_one()
+
+
+def _mirror_steps(session: Session, outbox_ids: list[int], now: datetime) -> None:
+    """Each finished drip row's step record takes its outcome now; an enrolment with
+    nothing left to send completes."""
+    if not outbox_ids:
+        return
+    enrolment_ids: set[int] = set()
+    for chunk in _chunks(outbox_ids):
+        found = session.execute(
+            select(OutboxMessage.enrolment_step_id, OutboxMessage.status,
+                   OutboxMessage.status_reason)
+            .where(OutboxMessage.id.in_(chunk),
+                   OutboxMessage.origin == OutboxOrigin.DRIP)).all()
+        by_outcome: dict[tuple, list[int]] = defaultdict(list)
+        for step_id, status, reason in found:
+            if status in STEP_OUTCOME:
+                by_outcome[(STEP_OUTCOME[status], reason)].append(step_id)
+        for (step_status, reason), step_ids in by_outcome.items():
+            enrolment_ids.update(session.execute(
+                update(EnrolmentStep)
+                .where(EnrolmentStep.id.in_(step_ids),
+                       EnrolmentStep.status == EnrolmentStepStatus.PENDING)
+                .values(status=step_status, finished_at=now, reason=reason)
+                .returning(EnrolmentStep.enrolment_id)
+                .execution_options(synchronize_session=False)).scalars())
+    complete_enrolments(session, enrolment_ids, now)
+
+
+def _chunks(ids: Iterable[int]) -> list[list[int]]:
+    ids = list(ids)
+    return [ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+
