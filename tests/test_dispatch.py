@@ -191,3 +191,22 @@ def test_the_global_rate_limit_caps_a_tick(context, fake):
     engine.tick()
     engine.close()
     assert statuses(context) == {OutboxStatus.SENT: 20, OutboxStatus.QUEUED: 30}
+
+
+def test_a_warming_up_sender_sends_50_on_its_first_day(context, fake):
+    from orchid_desktop.services import senders
+
+    fill(context, 80)
+    rows = senders.list_senders(context.sessions)
+    senders.replace_senders(context.sessions, [senders.SenderRow(
+        rows[0].id, rows[0].from_email, rows[0].from_name, 10_000, warm_up=True)],
+        context.staff_id)
+    assert senders.list_senders(context.sessions)[0].warm_up
+    engine = dispatcher(context)
+    engine.tick()
+    engine.close()
+    assert statuses(context) == {OutboxStatus.SENT: 50, OutboxStatus.QUEUED: 30}
+    with context.sessions() as session:
+        waiting = session.scalars(select(OutboxMessage.status_reason).where(
+            OutboxMessage.status == OutboxStatus.QUEUED)).all()
+    assert set(waiting) == {"waiting: the sender reached its daily limit"}

@@ -17,15 +17,15 @@ know goes to ``on_event(kind, payload)``; the window turns that into Qt signals,
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select, update
 
-from orchid_desktop.config.secrets import SENDGRID_API_KEY
 from orchid_desktop.db.models import Contact, SenderIdentity
 from orchid_desktop.db.models.base import utcnow
 from orchid_desktop.domain.vocab import PipelineStage
@@ -46,9 +46,9 @@ EventSink = Callable[[str, object], None]
 
 
 def api_key(context) -> str | None:
-    """The SendGrid key: the keyring's, else ``SENDGRID_API_KEY`` (an office server
-    running ``worker`` may have no keyring)."""
-    return context.secrets.get(SENDGRID_API_KEY) or os.environ.get("SENDGRID_API_KEY") or None
+    """The SendGrid key: ``SENDGRID_API_KEY`` (an office server running ``worker`` may
+    have no keyring), else the keyring's."""
+    return context.secrets.sendgrid_api_key() or None
 
 
 def local_mode(context) -> bool:
@@ -82,25 +82,32 @@ class SendingScheduler:
             timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                           "misfire_grace_time": 60})
         self.scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+        # trigger objects, not names: names are looked up through package entry points,
+        # which a PyInstaller bundle does not carry
         now = datetime.now().astimezone()
-        self.scheduler.add_job(self.dispatch, "interval", seconds=dispatch_seconds,
-                               id="dispatch", next_run_time=now + timedelta(seconds=2))
-        self.scheduler.add_job(self.sync_suppressions, "interval",
-                               hours=SUPPRESSION_SYNC_HOURS, id="suppressions",
-                               next_run_time=now + timedelta(minutes=2))
-        self.scheduler.add_job(self.sync_stats, "interval", hours=STATS_SYNC_HOURS,
-                               id="stats", next_run_time=now + timedelta(minutes=5))
-        self.scheduler.add_job(self.reset_quotas, "cron", hour=0, minute=5, id="quotas")
-        self.scheduler.add_job(self.recheck_deferred, "cron", hour=7, minute=0,
-                               id="deferred", timezone=_local_zone())
-        self.scheduler.add_job(self.backup, "interval", hours=24, id="backup",
-                               next_run_time=now + timedelta(minutes=10))
+        zone = _local_zone()
+        self.dispatch_seconds = dispatch_seconds
+        jobs = (
+            (self.dispatch, IntervalTrigger(seconds=dispatch_seconds), "dispatch",
+             now + timedelta(seconds=2)),
+            (self.sync_suppressions, IntervalTrigger(hours=SUPPRESSION_SYNC_HOURS),
+             "suppressions", now + timedelta(minutes=2)),
+            (self.sync_stats, IntervalTrigger(hours=STATS_SYNC_HOURS), "stats",
+             now + timedelta(minutes=5)),
+            (self.reset_quotas, CronTrigger(hour=0, minute=5, timezone=zone), "quotas", None),
+            (self.recheck_deferred, CronTrigger(hour=7, minute=0, timezone=zone), "deferred",
+             None),
+            (self.backup, IntervalTrigger(hours=24), "backup", now + timedelta(minutes=10)),
+        )
+        for job, trigger, job_id, first in jobs:
+            extra = {"next_run_time": first} if first is not None else {}
+            self.scheduler.add_job(job, trigger, id=job_id, **extra)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         self.scheduler.start()
-        log.info("scheduler started: dispatch every %s s", DISPATCH_SECONDS)
+        log.info("scheduler started: dispatch every %s s", self.dispatch_seconds)
 
     def shutdown(self, wait: bool = True) -> None:
         if self.scheduler.running:

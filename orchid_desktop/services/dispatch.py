@@ -214,6 +214,7 @@ class Dispatcher:
             report.claimed += len(claimed.rows)
             if claimed.rows:
                 self._send(claimed.rows, transport, report)
+                self.notify("progress", report)  # the status bar's "sending now…"
             if self._hold_until is not None and self.clock() < self._hold_until:
                 break
         if report.failed_categories:

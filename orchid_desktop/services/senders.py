@@ -4,6 +4,7 @@ daily limit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,11 +24,14 @@ class SenderRow:
     from_email: str
     from_name: str
     daily_limit: int
+    # a new address ramps up (50 the first day, doubling) before reaching its limit
+    warm_up: bool = False
 
 
 def list_senders(sessions: sessionmaker[Session]) -> list[SenderRow]:
     with sessions() as session:
-        return [SenderRow(s.id, s.from_email, s.from_name, s.daily_limit)
+        return [SenderRow(s.id, s.from_email, s.from_name, s.daily_limit,
+                          s.warmup_started_on is not None)
                 for s in session.scalars(select(SenderIdentity)
                                          .where(SenderIdentity.is_active)
                                          .order_by(SenderIdentity.from_email))]
@@ -49,7 +53,8 @@ def validate(rows: list[SenderRow]) -> list[SenderRow]:
         if not 1 <= row.daily_limit <= MAX_DAILY_LIMIT:
             problems.append(f"Sender {number}: the daily limit must be between 1 and "
                             f"{MAX_DAILY_LIMIT:,}.")
-        cleaned.append(SenderRow(row.id, address, row.from_name.strip(), row.daily_limit))
+        cleaned.append(SenderRow(row.id, address, row.from_name.strip(), row.daily_limit,
+                                 row.warm_up))
     if problems:
         raise ValidationError(problems)
     return cleaned
@@ -60,6 +65,7 @@ def replace_senders(sessions: sessionmaker[Session], rows: list[SenderRow],
     """Make the active senders exactly ``rows``. A removed sender is deactivated, not
     deleted: queued and sent messages still name it."""
     rows = validate(rows)
+    today = date.today()
     with sessions.begin() as session:
         existing = {s.id: s for s in session.scalars(select(SenderIdentity))}
         by_email = {s.from_email: s for s in existing.values()}
@@ -68,7 +74,8 @@ def replace_senders(sessions: sessionmaker[Session], rows: list[SenderRow],
             sender = existing.get(row.id) if row.id else by_email.get(row.from_email)
             if sender is None:
                 sender = SenderIdentity(from_email=row.from_email, from_name=row.from_name,
-                                        daily_limit=row.daily_limit)
+                                        daily_limit=row.daily_limit,
+                                        warmup_started_on=today if row.warm_up else None)
                 session.add(sender)
                 session.flush()
                 audit.record(session, staff_id=staff_id, entity_type="sender_identity",
@@ -82,6 +89,9 @@ def replace_senders(sessions: sessionmaker[Session], rows: list[SenderRow],
                     changes["is_active"] = [False, True]
                 sender.from_email, sender.from_name = row.from_email, row.from_name
                 sender.daily_limit, sender.is_active = row.daily_limit, True
+                if row.warm_up != (sender.warmup_started_on is not None):
+                    changes["warm_up"] = [not row.warm_up, row.warm_up]
+                    sender.warmup_started_on = today if row.warm_up else None
                 if changes:
                     audit.record(session, staff_id=staff_id, entity_type="sender_identity",
                                  entity_id=sender.id, action="updated", changes=changes)

@@ -148,16 +148,23 @@ class SettingsDialog(QDialog):
             self.api_key_edit.setEnabled(False)
         key_layout.addWidget(self.local_mode_box)
 
-        self.sender_table = QTableWidget(0, 3)
-        self.sender_table.setHorizontalHeaderLabels(["From address", "From name", "Daily limit"])
-        self.sender_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.sender_table = QTableWidget(0, 4)
+        self.sender_table.setHorizontalHeaderLabels(["From address", "From name", "Daily limit",
+                                                     "Warm up"])
+        header = self.sender_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.model().setHeaderData(
+            3, Qt.Orientation.Horizontal,
+            "A new address starts at 50 emails a day and doubles each day up to its limit, "
+            "so mailbox providers learn to trust it", Qt.ItemDataRole.ToolTipRole)
         self.sender_table.verticalHeader().hide()
         self._sender_ids: list[int | None] = []
         for row in senders.list_senders(self.context.sessions):
             self._append_sender(row)
         add_button = QPushButton("Add sender")
         add_button.clicked.connect(lambda: self._append_sender(
-            senders.SenderRow(None, "", "", 500)))
+            senders.SenderRow(None, "", "", 500, warm_up=True)))
         remove_button = QPushButton("Remove")
         remove_button.clicked.connect(self._remove_sender)
         sender_buttons = QHBoxLayout()
@@ -237,6 +244,11 @@ class SettingsDialog(QDialog):
             if column == 2:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.sender_table.setItem(index, column, item)
+        warm_up = QTableWidgetItem()
+        warm_up.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
+                         | Qt.ItemFlag.ItemIsSelectable)
+        warm_up.setCheckState(Qt.CheckState.Checked if row.warm_up else Qt.CheckState.Unchecked)
+        self.sender_table.setItem(index, 3, warm_up)
         self._sender_ids.append(row.id)
 
     def _remove_sender(self) -> None:
@@ -254,7 +266,10 @@ class SettingsDialog(QDialog):
                 limit = int(cell[2].replace(",", "").strip() or 0)
             except ValueError:
                 limit = 0
-            rows.append(senders.SenderRow(sender_id, cell[0], cell[1], limit))
+            warm = self.sender_table.item(index, 3)
+            rows.append(senders.SenderRow(
+                sender_id, cell[0], cell[1], limit,
+                warm is not None and warm.checkState() == Qt.CheckState.Checked))
         return rows
 
     # -- checks (off the GUI thread: they wait on the network) ------------------------------

@@ -1,5 +1,7 @@
 """The system-tray icon: the app keeps running (and sending) there when the window is
-closed. Show, Pause / Resume sending, Quit."""
+closed. Show, Pause / Resume sending, Send due now, Quit; the tooltip tells what is
+waiting and when the next email goes; notifications for what staff must act on (a
+refused SendGrid key, a campaign that paused itself, a finished import)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from orchid_desktop.services.sending_state import SendingSnapshot
 
 from .main_window import MainWindow
+
+NOTICE_MS = 10_000
 
 
 class Tray:
@@ -21,12 +25,14 @@ class Tray:
         self.menu.addAction(self.show_action)
         self.menu.addSeparator()
         self.menu.addAction(window.pause_action)
+        self.menu.addAction(window.send_now_action)
         self.menu.addSeparator()
         self.menu.addAction(window.quit_action)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
         window.hidden_to_tray.connect(self._on_hidden)
         window.status_changed.connect(self._on_status)
+        window.notice.connect(self.notify)
         self.icon.setToolTip("Orchid Desktop")
         self.icon.show()
 
@@ -46,9 +52,21 @@ class Tray:
         settings.set("ui.tray_hint_shown", True)
         settings.save()
 
+    def notify(self, title: str, text: str) -> None:
+        self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, NOTICE_MS)
+
     def _on_status(self, snap: SendingSnapshot) -> None:
-        self.icon.setToolTip(f"Orchid Desktop — sending: {snap.mode.value}, "
-                             f"{snap.queued:,} waiting")
+        self.icon.setToolTip(tooltip(snap))
 
     def hide(self) -> None:
         self.icon.hide()
+
+
+def tooltip(snap: SendingSnapshot) -> str:
+    lines = [f"Orchid Desktop — sending: {snap.mode.value}",
+             f"{snap.queued:,} email{'s' if snap.queued != 1 else ''} waiting"]
+    if snap.next_due_at is not None:
+        lines.append(f"Next send: {snap.next_due_at.astimezone().strftime('%a %d %b, %H:%M')}")
+    if snap.uncertain:
+        lines.append(f"{snap.uncertain:,} uncertain — open the window to decide")
+    return "\n".join(lines)
