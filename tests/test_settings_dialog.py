@@ -4,7 +4,7 @@ SendGrid for the key check, a real PostgreSQL for the connection test."""
 from datetime import time
 
 import pytest
-from PySide6.QtCore import QTime
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import QMessageBox
 
 from orchid_desktop.config.secrets import SENDGRID_API_KEY
@@ -45,6 +45,26 @@ def test_saving_the_agency_page_updates_the_database_and_audits(dialog, context,
     assert saved.window_start == time(8, 30)
     assert saved.weekdays == "123456"
     assert saved.version == 2
+
+
+def test_unsubscribe_group_sending_rate_and_warm_up_are_saved(dialog, context, warnings,
+                                                              qtbot):
+    dialog.asm_edit.setText("4321")
+    dialog.rate_spin.setValue(1200)
+    dialog.add_sender_button.click() if hasattr(dialog, "add_sender_button") else \
+        dialog._append_sender(senders.SenderRow(None, "", "", 500, warm_up=True))
+    last = dialog.sender_table.rowCount() - 1
+    dialog.sender_table.item(last, 0).setText("new@example.org")
+    dialog.sender_table.item(last, 1).setText("Bloom Team")
+    dialog.save()
+    assert warnings == []
+    saved = agency.load_agency(context.sessions)
+    assert (saved.asm_group_id, saved.rate_per_minute) == (4321, 1200)
+    assert [r.warm_up for r in senders.list_senders(context.sessions)] == [True]
+    again = SettingsDialog(context)
+    qtbot.addWidget(again)
+    assert again.asm_edit.text() == "4321" and again.rate_spin.value() == 1200
+    assert again.sender_table.item(0, 3).checkState() == Qt.CheckState.Checked
 
 
 def test_invalid_values_are_all_listed_and_nothing_is_saved(dialog, context, warnings):

@@ -16,6 +16,8 @@ from orchid_desktop.errors import ConflictError, ValidationError
 
 from . import audit
 
+MAX_RATE_PER_MINUTE = 1_000_000
+
 
 @dataclass
 class AgencyForm:
@@ -28,6 +30,9 @@ class AgencyForm:
     window_end: time
     weekdays: str  # ISO weekday digits, "12345" = Monday to Friday
     version: int
+    # SendGrid unsubscribe group for marketing email; None = subscription tracking
+    asm_group_id: int | None = None
+    rate_per_minute: int = 600  # emails a minute each sending process may post
 
 
 def load_agency(sessions: sessionmaker[Session]) -> AgencyForm:
@@ -50,6 +55,11 @@ def validate(form: AgencyForm) -> list[str]:
         problems.append("Choose at least one weekday for sending.")
     if form.application_link and not form.application_link.startswith(("https://", "http://")):
         problems.append("The application link must start with https://.")
+    if form.asm_group_id is not None and not 0 < form.asm_group_id < 2**31:
+        problems.append("The unsubscribe group id is the number SendGrid shows for the group.")
+    if not 1 <= form.rate_per_minute <= MAX_RATE_PER_MINUTE:
+        problems.append(f"The sending rate must be between 1 and {MAX_RATE_PER_MINUTE:,} "
+                        "emails a minute.")
     return problems
 
 
@@ -72,6 +82,8 @@ def save_agency(sessions: sessionmaker[Session], form: AgencyForm, staff_id: int
             row.daily_send_window_start = form.window_start
             row.daily_send_window_end = form.window_end
             row.send_weekdays = "".join(sorted(set(form.weekdays)))
+            row.sendgrid_asm_group_id = form.asm_group_id
+            row.global_rate_per_minute = form.rate_per_minute
             after = asdict(load_from_row(row))
             changes = {k: [str(before[k]), str(after[k])] for k in before
                        if k != "version" and before[k] != after[k]}
@@ -88,4 +100,5 @@ def save_agency(sessions: sessionmaker[Session], form: AgencyForm, staff_id: int
 def load_from_row(row: AgencySettings) -> AgencyForm:
     return AgencyForm(row.name, row.postal_address, row.time_zone, row.default_phone_region,
                       row.application_link, row.daily_send_window_start,
-                      row.daily_send_window_end, row.send_weekdays, row.version)
+                      row.daily_send_window_end, row.send_weekdays, row.version,
+                      row.sendgrid_asm_group_id, row.global_rate_per_minute)

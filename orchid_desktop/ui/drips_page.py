@@ -52,6 +52,7 @@ ENABLED_WHEN: dict[str, tuple[CampaignStatus, ...] | None] = {  # None: any camp
     "archive": (CampaignStatus.DRAFT, CampaignStatus.PAUSED, CampaignStatus.COMPLETED),
     "simulate": None,
     "enrolments": None,
+    "stats": None,
 }
 
 
@@ -70,6 +71,7 @@ class DripsPage(QStackedWidget):
         self.reasons_dialog: ReasonsDialog | None = None
         self.simulator = None
         self.enrolments_dialog = None
+        self.stats_dialog = None
         self._generation = 0
         self._select_after: int | None = None
         self.empty = EmptyState(
@@ -100,6 +102,7 @@ class DripsPage(QStackedWidget):
         self.toolbar.addSeparator()
         self.actions_by_key["simulate"] = add("Simulate…", self.simulate_current)
         self.actions_by_key["enrolments"] = add("Enrolments…", self.open_enrolments)
+        self.actions_by_key["stats"] = add("Stats…", self.open_stats)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.toolbar.addWidget(spacer)
@@ -362,6 +365,15 @@ class DripsPage(QStackedWidget):
             self.enrolments_dialog.changed.connect(lambda: (self.refresh(),
                                                             self.outbox_changed.emit()))
             self.enrolments_dialog.open()
+
+    def open_stats(self) -> None:
+        from .campaign_stats import CampaignStatsDialog
+
+        drip = self.current()
+        if drip is not None:
+            self.stats_dialog = CampaignStatsDialog(self.context, "drip", drip.id, drip.name,
+                                                    parent=self)
+            self.stats_dialog.open()
 
     # -- telling ------------------------------------------------------------------------
     def say(self, text: str) -> None:

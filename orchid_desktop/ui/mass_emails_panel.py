@@ -49,6 +49,7 @@ ALLOWED = {
     "schedule": {Status.DRAFT}, "send_now": {Status.DRAFT},
     "unschedule": {Status.SCHEDULED}, "pause": {Status.SENDING}, "resume": {Status.PAUSED},
     "cancel": {Status.SCHEDULED, Status.SENDING, Status.PAUSED},
+    "stats": {Status.SENDING, Status.PAUSED, Status.SENT, Status.CANCELLED},
 }
 
 
@@ -83,6 +84,7 @@ class MassEmailsPanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.editor: MassEmailEditor | None = None  # the last one opened
+        self.stats_dialog = None
         self._generation = 0
         self._select_after_load: int | None = None
         self._loading = False
@@ -119,11 +121,12 @@ class MassEmailsPanel(QWidget):
                 ("unschedule", "Unschedule", self.unschedule_selected),
                 ("pause", "Pause", self.pause_selected),
                 ("resume", "Resume", self.resume_selected),
-                ("cancel", "Cancel sending", self.cancel_selected)):
+                ("cancel", "Cancel sending", self.cancel_selected),
+                ("stats", "Stats…", self.open_stats)):
             button = self.buttons[key] = QPushButton(label)
             button.clicked.connect(slot)
             row.addWidget(button)
-            if key in ("edit", "send_now", "resume"):
+            if key in ("edit", "send_now", "resume", "cancel"):
                 row.addSpacing(10)
         row.addStretch(1)
         layout = QVBoxLayout(self)
@@ -319,6 +322,15 @@ class MassEmailsPanel(QWidget):
             self.show_error(text)
 
         run_in_background(job, done, failed, parent=self)
+
+    def open_stats(self) -> None:
+        from .campaign_stats import CampaignStatsDialog
+
+        chosen = self.selected()
+        if chosen is not None:
+            self.stats_dialog = CampaignStatsDialog(self.context, "mass_email", chosen.id,
+                                                    chosen.name, parent=self)
+            self.stats_dialog.open()
 
     def _confirm(self, title: str, text: str) -> bool:
         return QMessageBox.question(

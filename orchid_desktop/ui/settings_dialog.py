@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 
 import phonenumbers
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -204,6 +206,17 @@ class SettingsDialog(QDialog):
         self.end_edit = QTimeEdit(form.window_end)
         for edit in (self.start_edit, self.end_edit):
             edit.setDisplayFormat("HH:mm")
+        self.asm_edit = QLineEdit("" if form.asm_group_id is None else str(form.asm_group_id))
+        self.asm_edit.setValidator(QIntValidator(1, 2**31 - 1, self.asm_edit))
+        self.asm_edit.setPlaceholderText("none: SendGrid's subscription tracking")
+        self.asm_edit.setToolTip("The id of the SendGrid unsubscribe group for recruitment "
+                                 "email (Marketing → Unsubscribe Groups). Its link and the "
+                                 "one-click unsubscribe headers go in every marketing email.")
+        self.rate_spin = QSpinBox()
+        self.rate_spin.setRange(1, agency.MAX_RATE_PER_MINUTE)
+        self.rate_spin.setGroupSeparatorShown(True)
+        self.rate_spin.setSuffix(" emails a minute")
+        self.rate_spin.setValue(form.rate_per_minute)
         self.weekday_boxes = []
         days = QHBoxLayout()
         for number, label in enumerate(WEEKDAYS, start=1):
@@ -233,6 +246,8 @@ class SettingsDialog(QDialog):
         layout.addRow("Phone region", self.region_combo)
         layout.addRow("Sending hours", window)
         layout.addRow("Sending days", days)
+        layout.addRow("Unsubscribe group", self.asm_edit)
+        layout.addRow("Sending rate", self.rate_spin)
         return page
 
     # -- sender table -----------------------------------------------------------------------
@@ -311,7 +326,9 @@ class SettingsDialog(QDialog):
             window_end=self.end_edit.time().toPython(),
             weekdays="".join(str(n) for n, box in enumerate(self.weekday_boxes, 1)
                              if box.isChecked()),
-            version=self.agency_form.version)
+            version=self.agency_form.version,
+            asm_group_id=int(self.asm_edit.text()) if self.asm_edit.text().strip() else None,
+            rate_per_minute=self.rate_spin.value())
 
     def save(self) -> None:
         """Check everything first, then write: a refused page leaves nothing half-saved."""

@@ -24,6 +24,20 @@ class Fault:
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     stall_seconds: float = 0.0
+    # POST only: take the email first (recorded in ``accepted``), then stall and answer —
+    # "SendGrid has it but the answer was lost"
+    accept_first: bool = False
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # several workers' requests arrive at once
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a killed client: expected
+            super().handle_error(request, client_address)
 
 
 class FakeSendGrid:
@@ -35,9 +49,23 @@ class FakeSendGrid:
         self.rejected: list[tuple[dict, list[str]]] = []
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
+        # read side (GET): suppression lists by kind ("bounces", "blocks", "spam_reports",
+        # "invalid_emails", "unsubscribes": dicts with email/created…; "group_unsubscribes":
+        # dicts with email/group_id/group_name/created_at), and category stats as
+        # {category: {"YYYY-MM-DD": {metric: count}}} (a category absent here is unknown)
+        self.suppressions: dict[str, list[dict]] = {}
+        self.stats: dict[str, dict[str, dict[str, int]]] = {}
         self._validator = None
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        # POST side: a pause before each mail/send is handled (a slow server, so a
+        # killed client leaves requests in flight), addresses refused with SendGrid's
+        # 400 reason, the message id answered for each accepted body, and counters
+        self.delay_seconds = 0.0
+        self.refuse: dict[str, str] = {}
+        self.message_ids: list[str] = []
+        self.posts_started = 0
+        self.in_flight = 0
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -70,6 +98,79 @@ class FakeSendGrid:
         if len(addresses) != len(set(addresses)):
             errors.append("each address may appear once per request")
         return errors
+
+    def recipients(self) -> list[str]:
+        """Every accepted "to" address, once per time it was accepted."""
+        with self._lock:
+            bodies = list(self.accepted)
+        return [to["email"] for body in bodies for p in body["personalizations"]
+                for to in p["to"]]
+
+    def message_id_of(self) -> dict[str, str]:
+        """Accepted address → the X-Message-Id answered for its request."""
+        with self._lock:
+            pairs = list(zip(self.accepted, self.message_ids))
+        return {to["email"]: mid for body, mid in pairs
+                for p in body["personalizations"] for to in p["to"]}
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Until no mail/send is being handled (a killed client's request finishes here)."""
+        import time
+
+        end = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < end:
+            time.sleep(0.02)
+        if self.in_flight:
+            raise TimeoutError(f"{self.in_flight} requests still in the fake server")
+
+    def answer_get(self, path: str) -> tuple[int, object]:
+        """What SendGrid would answer a GET: suppression lists (limit/offset/start_time,
+        newest first) and category stats (at most 10 categories, per day)."""
+        from datetime import date, timedelta
+        from urllib.parse import parse_qs, urlsplit
+
+        url = urlsplit(path)
+        route, query = url.path.rstrip("/"), parse_qs(url.query)
+
+        def number(name: str, default: int) -> int:
+            return int(query.get(name, [default])[0])
+
+        if route == "/v3/scopes":
+            return 200, {"scopes": list(self.scopes)}
+        kind = route.removeprefix("/v3/suppression/")
+        if kind in ("bounces", "blocks", "spam_reports", "invalid_emails", "unsubscribes"):
+            since, until = number("start_time", 0), number("end_time", 2**62)
+            rows = [r for r in self.suppressions.get(kind, [])
+                    if since <= int(r.get("created", 0)) <= until]
+            rows.sort(key=lambda r: -int(r.get("created", 0)))
+            offset, limit = number("offset", 0), number("limit", 500)
+            if not 1 <= limit <= 500:
+                return 400, {"errors": [{"message": "limit must be between 1 and 500"}]}
+            return 200, rows[offset:offset + limit]
+        groups = self.suppressions.get("group_unsubscribes", [])
+        if route == "/v3/asm/suppressions":
+            return 200, groups
+        if route.startswith("/v3/asm/groups/") and route.endswith("/suppressions"):
+            group = int(route.split("/")[4])
+            return 200, [r["email"] for r in groups if int(r.get("group_id", 0)) == group]
+        if route == "/v3/categories/stats":
+            categories = query.get("categories", [])
+            if "start_date" not in query or not categories:
+                return 400, {"errors": [{"message": "start_date and categories are required"}]}
+            if len(categories) > 10:
+                return 400, {"errors": [{"message": "at most 10 categories per request"}]}
+            if any(c not in self.stats for c in categories):
+                return 404, {"errors": [{"field": None, "message": "category does not exist"}]}
+            day = date.fromisoformat(query["start_date"][0])
+            end = date.fromisoformat(query.get("end_date", [date.today().isoformat()])[0])
+            days = []
+            while day <= end:
+                days.append({"date": day.isoformat(), "stats": [
+                    {"type": "category", "name": c,
+                     "metrics": self.stats[c].get(day.isoformat(), {})} for c in categories]})
+                day += timedelta(days=1)
+            return 200, days
+        return 404, {"errors": [{"message": "not found"}]}
 
     def _handler(self):
         fake = self
@@ -112,27 +213,49 @@ class FakeSendGrid:
                 fake.requests.append(("GET", self.path))
                 if self._fault() or not self._authorised():
                     return
-                if self.path.rstrip("/") == "/v3/scopes":
-                    self._reply(200, {"scopes": list(fake.scopes)})
-                else:
-                    self._reply(404, {"errors": [{"message": "not found"}]})
+                self._reply(*fake.answer_get(self.path))
 
             def do_POST(self):
                 fake.requests.append(("POST", self.path))
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
-                if self._fault() or not self._authorised():
+                with fake._lock:
+                    fake.posts_started += 1
+                    fake.in_flight += 1
+                try:
+                    self._post(raw)
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
+
+            def _post(self, raw: bytes) -> None:
+                if fake.delay_seconds:
+                    threading.Event().wait(fake.delay_seconds)
+                with fake._lock:
+                    after = fake.faults.pop(0) if fake.faults and fake.faults[0].accept_first \
+                        else None
+                if (after is None and self._fault()) or not self._authorised():
                     return
                 if self.path.rstrip("/") != "/v3/mail/send":
                     self._reply(404, {"errors": [{"message": "not found"}]})
                     return
                 body = json.loads(raw or b"{}")
                 errors = fake.validation_errors(body)
-                if errors:
-                    fake.rejected.append((body, errors))
-                    self._reply(400, {"errors": [{"message": m} for m in errors]})
+                refused = [(n, to["email"]) for n, p in enumerate(body.get("personalizations")
+                                                                  or []) for to in p["to"]
+                           if to["email"] in fake.refuse]
+                if errors or refused:
+                    fake.rejected.append((body, errors + [fake.refuse[e] for _, e in refused]))
+                    self._reply(400, {"errors": [{"message": m} for m in errors] + [
+                        {"message": fake.refuse[e], "field": f"personalizations.{n}.to"}
+                        for n, e in refused]})
                     return
-                fake.accepted.append(body)
-                self._reply(202, None, {"X-Message-Id": uuid.uuid4().hex[:22]})
+                message_id = uuid.uuid4().hex[:22]
+                with fake._lock:
+                    fake.accepted.append(body)
+                    fake.message_ids.append(message_id)
+                if after is not None:
+                    threading.Event().wait(after.stall_seconds)
+                self._reply(after.status if after else 202, None, {"X-Message-Id": message_id})
 
         return Handler

@@ -25,9 +25,11 @@ from .people import (
     PersonTag,
 )
 from .screening import Case, Client, DQRuleSet, ScreeningEvaluation
+from .stats import CategoryStat
 
 __all__ = [
-    "AgencySettings", "AppState", "AuditEntry", "Base", "Case", "Client", "Contact",
+    "AgencySettings", "AppState", "AuditEntry", "Base", "Case", "CategoryStat", "Client",
+    "Contact",
     "ContactDocument", "ContactEmail", "ContactNote", "DocumentContent", "DQRuleSet", "DripCampaign", "DripStep",
     "Enrolment", "EnrolmentStep", "ImportBatch", "ImportBatchChange", "ImportMapping", "Lead",
     "MassEmail", "MassEmailRecipient", "OutboxMessage", "PersonTag", "SavedView",
