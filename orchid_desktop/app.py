@@ -25,6 +25,7 @@ from orchid_desktop.db.engine import (
     session_factory,
 )
 from orchid_desktop.errors import UserError
+from orchid_desktop.services.backup import RestoreResult, apply_pending_restore
 from orchid_desktop.services.first_run import ensure_first_run
 from orchid_desktop.services.staff import ensure_staff, os_login
 
@@ -41,6 +42,7 @@ class AppContext:
     sessions: sessionmaker[Session]
     staff_id: int
     first_run_created: list[str] = field(default_factory=list)
+    restored: RestoreResult | None = None  # a restore asked for in the window, done at start
 
     def close(self) -> None:
         self.engine.dispose()
@@ -65,6 +67,7 @@ def open_database(database_url: str | None, paths: AppPaths | None = None,
 def open_context(database_url: str | None = None) -> AppContext:
     paths = AppPaths.default()
     paths.ensure()
+    restored = apply_pending_restore(paths)  # before anything opens the database
     settings = SettingsStore(paths.settings_file)
     secrets = SecretStore()
     target, engine = open_database(database_url, paths, settings, secrets)
@@ -77,7 +80,8 @@ def open_context(database_url: str | None = None) -> AppContext:
         engine.dispose()
         raise
     log.info("opened %s", target.describe())
-    return AppContext(paths, settings, secrets, target, engine, sessions, staff_id, created)
+    return AppContext(paths, settings, secrets, target, engine, sessions, staff_id, created,
+                      restored)
 
 
 def prepare_schema(engine: Engine, target: DatabaseTarget) -> None:

@@ -62,12 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--archived", action="store_true",
                         help="the archived people instead of the active ones")
     _add_import_parser(commands, common)
+    _add_worker_parser(commands, common)
     screen = commands.add_parser(
         "screen", parents=[common],
         help="run the current DQ rules on every contact (or the given ids) and store "
              "the evaluations")
     screen.add_argument("ids", nargs="*", type=int, metavar="ID",
                         help="contact ids; none means every active contact")
+    commands.add_parser("backup", parents=[common],
+                        help="back up the local database now and print where the copy is")
+    restore = commands.add_parser(
+        "restore", parents=[common],
+        help="replace the local database with a backup (the window must be closed); the "
+             "database as it was is kept in the backups folder first")
+    restore.add_argument("path", type=Path, metavar="PATH", help="a backup file")
     return parser
 
 
@@ -92,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
             return _import(args, database)
         if args.command == "screen":
             return _screen(args.ids, database)
+        if args.command == "worker":
+            from orchid_desktop.worker import run_worker
+
+            return run_worker(args, database)
+        if args.command == "backup":
+            return _backup(database)
+        if args.command == "restore":
+            return _restore(args.path, database)
         raise AssertionError(args.command)
     except UserError as error:
         print(f"orchid-desktop: {error}", file=sys.stderr)
@@ -156,6 +172,26 @@ def _export(args: argparse.Namespace, database: str | None) -> int:
     finally:
         context.close()
     return 0
+
+
+def _add_worker_parser(commands, common) -> None:
+    worker = commands.add_parser(
+        "worker", parents=[common],
+        help="send scheduled email with no window (an office server, a workstation "
+             "without a display): dispatch every 30 s, sync suppressions and stats, "
+             "back up; Ctrl+C stops it")
+    worker.add_argument("--once", action="store_true",
+                        help="send what is due now, print what happened and exit")
+    tuning = worker.add_argument_group("tuning (defaults suit an office)")
+    tuning.add_argument("--batch-size", type=int, default=5000, metavar="N",
+                        help="messages claimed and rendered together (default 5000)")
+    tuning.add_argument("--concurrency", type=int, default=4, metavar="N",
+                        help="SendGrid requests in flight at once (default 4)")
+    tuning.add_argument("--claim-lease", type=float, default=300.0, metavar="SECONDS",
+                        help="how long claimed messages stay this worker's before another "
+                             "may take them back (default 300)")
+    tuning.add_argument("--interval", type=float, default=30.0, metavar="SECONDS",
+                        help="seconds between dispatch ticks (default 30)")
 
 
 def _add_import_parser(commands, common) -> None:
@@ -231,4 +267,46 @@ def _screen(ids: list[int], database: str | None) -> int:
         print(tally.summary())
     finally:
         context.close()
+    return 0
+
+
+def _backup(database: str | None) -> int:
+    from orchid_desktop.app import open_context
+    from orchid_desktop.services.backup import SHARED_DATABASE_NOTE, daily_backup
+
+    context = open_context(database)
+    try:
+        path = daily_backup(context, replace=True)
+    finally:
+        context.close()
+    if path is None:
+        raise UserError(SHARED_DATABASE_NOTE)
+    print(path)
+    return 0
+
+
+def _restore(path: Path, database: str | None) -> int:
+    from PySide6.QtCore import QLockFile  # no window: only its single-instance lock
+
+    from orchid_desktop.app import open_context
+    from orchid_desktop.config.settings import SettingsStore
+    from orchid_desktop.db.engine import resolve_target
+    from orchid_desktop.services.backup import SHARED_DATABASE_NOTE, restore
+
+    paths = AppPaths.default()
+    target = resolve_target(database, SettingsStore(paths.settings_file), paths)
+    if target.is_shared:
+        raise UserError(SHARED_DATABASE_NOTE)
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(paths.config_dir / "instance.lock"))  # ui/single_instance.py's
+    lock.setStaleLockTime(0)
+    if not lock.tryLock(0):
+        raise UserError("Orchid Desktop is open on this workstation; quit it (File → Quit "
+                        "Orchid Desktop) and run the restore again.")
+    try:  # held meanwhile, so the window cannot start halfway through
+        result = restore(paths, path, database_file=Path(target.url.database))
+        open_context(database).close()  # upgrades a backup made by an older version
+    finally:
+        lock.unlock()
+    print(result.summary())
     return 0
