@@ -18,6 +18,7 @@ from orchid_desktop.services.demo import load_demo_data
 
 from .icons import app_icon
 from .main_window import MainWindow
+from .sending_bridge import SendingBridge
 from .single_instance import SingleInstance
 from .tray import Tray
 
@@ -75,6 +76,9 @@ def run_gui(database: str | None, *, smoke_test: bool = False, load_demo: bool =
             instance.release()
         raise
     window, tray = build_window(context)
+    sending = SendingBridge(context, parent=window)
+    window.attach_sending(sending)
+    sending.start()  # sending goes on while the window is closed to the tray
     if instance:
         instance.activation_requested.connect(window.bring_forward)
     window.quit_requested.connect(app.quit)
@@ -86,6 +90,7 @@ def run_gui(database: str | None, *, smoke_test: bool = False, load_demo: bool =
     try:
         return app.exec()
     finally:
+        sending.stop()
         window.close()
         if tray:
             tray.hide()

@@ -6,7 +6,13 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -52,6 +58,7 @@ class MainWindow(QMainWindow):
     quit_requested = Signal()
     hidden_to_tray = Signal()  # the tray says, once, that the app still runs
     status_changed = Signal(object)  # SendingSnapshot
+    notice = Signal(str, str)  # (title, text) staff should see even with the window closed
 
     def __init__(self, context: AppContext, *, tray_available: bool, parent: QWidget | None = None):
         super().__init__(parent)
@@ -60,6 +67,7 @@ class MainWindow(QMainWindow):
         self._quitting = False
         self.import_wizard = None  # the last import wizard and history opened
         self.import_history_dialog = None
+        self.uncertain_dialog = None
         self.setWindowTitle("Orchid Desktop")
         self.setAcceptDrops(True)  # a spreadsheet dropped anywhere opens the import
         self.resize(1180, 760)
@@ -71,6 +79,8 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start(STATUS_REFRESH_MS)
         self.refresh_status()
+        if getattr(context, "restored", None):  # a restore asked for before the restart
+            self.statusBar().showMessage(context.restored.summary(), 60_000)
         self._forward_drops()
 
     # -- construction -------------------------------------------------------------------
@@ -85,8 +95,17 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.open_settings)
         self.pause_action = QAction("&Pause sending", self)
         self.pause_action.triggered.connect(self.toggle_pause)
+        self.send_now_action = QAction("Send &due now", self)
+        self.send_now_action.setToolTip("Send what is due without waiting for the next "
+                                        "30-second round")
+        self.send_now_action.setEnabled(False)  # until the scheduler is attached
+        self.send_now_action.triggered.connect(self.send_due_now)
+        self.uncertain_action = QAction("&Uncertain messages…", self)
+        self.uncertain_action.triggered.connect(self.open_uncertain)
         self.demo_action = QAction("Load &demo data", self)
         self.demo_action.triggered.connect(self.load_demo)
+        self.backup_action = QAction("&Back up and restore…", self)
+        self.backup_action.triggered.connect(self.open_backups)
         self.data_folder_action = QAction("Open &data folder", self)
         self.data_folder_action.triggered.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.paths.data_dir))))
@@ -106,11 +125,14 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addAction(self.data_folder_action)
+        file_menu.addAction(self.backup_action)
         file_menu.addSeparator()
         file_menu.addAction(self.close_action)
         file_menu.addAction(self.quit_action)
         sending_menu = self.menuBar().addMenu("&Sending")
+        sending_menu.addAction(self.send_now_action)
         sending_menu.addAction(self.pause_action)
+        sending_menu.addAction(self.uncertain_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.demo_action)
         help_menu.addSeparator()
@@ -171,10 +193,15 @@ class MainWindow(QMainWindow):
         self.sending_label.setObjectName("sendingLabel")
         self.queue_label = QLabel()
         self.queue_label.setObjectName("queueLabel")
+        self.uncertain_link = QLabel()  # "2 uncertain", shown only then: click to decide
+        self.uncertain_link.setToolTip("Emails that may or may not have gone out: "
+                                       "click to resend or drop them")
+        self.uncertain_link.linkActivated.connect(lambda _link: self.open_uncertain())
         bar = self.statusBar()
         bar.addWidget(self.database_label, 1)
         bar.addPermanentWidget(self.sending_label)
         bar.addPermanentWidget(self.queue_label)
+        bar.addPermanentWidget(self.uncertain_link)
 
     # -- status -------------------------------------------------------------------------
     def current_snapshot(self) -> SendingSnapshot:
@@ -192,13 +219,49 @@ class MainWindow(QMainWindow):
         queue = f"Queue: {snap.queued:,} waiting"
         if snap.next_due_at is not None:
             queue += f" · next {snap.next_due_at.astimezone().strftime('%a %H:%M')}"
-        if snap.uncertain:
-            queue += f" · {snap.uncertain:,} uncertain"
+        self.uncertain_link.setText(f'<a href="uncertain" style="color: #b3261e;">'
+                                    f'{snap.uncertain:,} uncertain</a>')
+        self.uncertain_link.setVisible(snap.uncertain > 0)
         self.queue_label.setText(queue)
         self.pause_action.setText(
             "&Resume sending" if snap.mode == SendingMode.PAUSED else "&Pause sending")
         self.status_changed.emit(snap)
         return snap
+
+    # -- the sending engine ---------------------------------------------------------------
+    def attach_sending(self, bridge) -> None:
+        """Hear from the background scheduler (``ui.sending_bridge.SendingBridge``)."""
+        self.sending = bridge
+        bridge.event.connect(self._on_sending_event)
+        self.send_now_action.setEnabled(True)
+
+    def send_due_now(self) -> None:
+        if getattr(self, "sending", None) is not None:
+            self.sending.send_due_now()
+            self.statusBar().showMessage("Sending what is due now…", 5000)
+
+    def _on_sending_event(self, kind: str, payload: object) -> None:
+        if kind == "progress":
+            done = payload.sent + payload.saved_locally
+            self.sending_label.setText(f"Sending now: {done:,} of {payload.claimed:,}…")
+            self.sending_label.setProperty("state", "busy")
+            self.sending_label.style().polish(self.sending_label)
+            return
+        if kind == "dispatched":
+            self.refresh_status()
+            if payload.sent or payload.saved_locally or payload.failed or payload.uncertain:
+                self.statusBar().showMessage(_dispatch_words(payload), 15_000)
+            return
+        titles = {"key refused": "Sending paused: SendGrid refused the key",
+                  "campaign paused": "A campaign paused itself",
+                  "deferred due": "Deferred contacts are due for screening",
+                  "job failed": "A background job failed"}
+        if kind in titles:
+            text = (f"{payload:,} deferred contacts are back in the Screening queue today."
+                    if kind == "deferred due" else str(payload))
+            self.refresh_status()
+            self.statusBar().showMessage(f"{titles[kind]}: {text}", 30_000)
+            self.notice.emit(titles[kind], text)
 
     # -- actions ------------------------------------------------------------------------
     def toggle_pause(self) -> None:
@@ -262,6 +325,8 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.contacts_tab if target is ImportTarget.CONTACTS
                                    else self.leads_tab)
         self.statusBar().showMessage(report.summary(), 15_000)
+        if not self.isVisible() or not self.isActiveWindow():  # staff went elsewhere
+            self.notice.emit("Import finished", report.summary())
 
     def open_import_history(self) -> None:
         from .import_history import ImportHistoryDialog
@@ -269,6 +334,14 @@ class MainWindow(QMainWindow):
         dialog = ImportHistoryDialog(self.context, parent=self)
         dialog.changed.connect(self.refresh_tabs)
         self.import_history_dialog = dialog
+        dialog.open()
+
+    def open_uncertain(self) -> None:
+        from .uncertain_dialog import UncertainDialog
+
+        dialog = UncertainDialog(self.context, parent=self)
+        dialog.changed.connect(self.refresh_status)
+        self.uncertain_dialog = dialog
         dialog.open()
 
     def dragEnterEvent(self, event) -> None:
@@ -304,6 +377,11 @@ class MainWindow(QMainWindow):
                 self.dragEnterEvent(event)
             return True
         return super().eventFilter(watched, event)
+
+    def open_backups(self) -> None:
+        from .backup_dialog import open_backup_dialog
+
+        self.backup_dialog = open_backup_dialog(self.context, self)
 
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
@@ -355,3 +433,18 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Close
+
+
+def _dispatch_words(report) -> str:
+    """One status-bar line for a finished round of sending."""
+    parts = []
+    if report.sent:
+        parts.append(f"{report.sent:,} sent")
+    if report.saved_locally:
+        parts.append(f"{report.saved_locally:,} saved to the local outbox (local mode: not "
+                     "sent)")
+    if report.failed:
+        parts.append(f"{report.failed:,} failed (see the campaign for why)")
+    if report.uncertain:
+        parts.append(f"{report.uncertain:,} uncertain — check Sending → Uncertain messages")
+    return "Emails: " + ", ".join(parts) + "."
