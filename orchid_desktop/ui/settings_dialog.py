@@ -176,7 +176,8 @@ class SettingsDialog(QDialog):
         sender_box = QGroupBox("Sender identities")
         sender_layout = QVBoxLayout(sender_box)
         sender_layout.addWidget(_hint("Addresses verified in SendGrid. Each sends at most its "
-                                      "daily limit; a new address should start low."))
+                                      "daily limit; with Warm up, a new address starts at 50 "
+                                      "a day and doubles daily up to it."))
         sender_layout.addWidget(self.sender_table)
         sender_layout.addLayout(sender_buttons)
         page = QWidget()
@@ -217,6 +218,8 @@ class SettingsDialog(QDialog):
         self.rate_spin.setGroupSeparatorShown(True)
         self.rate_spin.setSuffix(" emails a minute")
         self.rate_spin.setValue(form.rate_per_minute)
+        self.rate_spin.setMaximumWidth(240)
+        self.asm_edit.setMaximumWidth(320)
         self.weekday_boxes = []
         days = QHBoxLayout()
         for number, label in enumerate(WEEKDAYS, start=1):
