@@ -17,6 +17,7 @@ know goes to ``on_event(kind, payload)``; the window turns that into Qt signals,
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -82,6 +83,7 @@ class SendingScheduler:
             timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                           "misfire_grace_time": 60})
         self.scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+        self._again = threading.Event()  # "Send due now" while a dispatch was running
         # trigger objects, not names: names are looked up through package entry points,
         # which a PyInstaller bundle does not carry
         now = datetime.now().astimezone()
@@ -94,7 +96,8 @@ class SendingScheduler:
              "suppressions", now + timedelta(minutes=2)),
             (self.sync_stats, IntervalTrigger(hours=STATS_SYNC_HOURS), "stats",
              now + timedelta(minutes=5)),
-            (self.reset_quotas, CronTrigger(hour=0, minute=5, timezone=zone), "quotas", None),
+            # a sender's day is the UTC day, as the claim counts it
+            (self.reset_quotas, CronTrigger(hour=0, minute=5, timezone="UTC"), "quotas", None),
             (self.recheck_deferred, CronTrigger(hour=7, minute=0, timezone=zone), "deferred",
              None),
             (self.backup, IntervalTrigger(hours=24), "backup", now + timedelta(minutes=10)),
@@ -110,12 +113,15 @@ class SendingScheduler:
         log.info("scheduler started: dispatch every %s s", self.dispatch_seconds)
 
     def shutdown(self, wait: bool = True) -> None:
+        self.dispatcher.stop()  # the running tick claims no more; requests in flight end
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
         self.dispatcher.close()
 
     def send_due_now(self) -> None:
-        """Run the dispatch job at once (it never runs twice at the same time)."""
+        """Run the dispatch job at once (it never runs twice at the same time; a press
+        while it runs makes it go round once more when it ends)."""
+        self._again.set()
         self.scheduler.modify_job("dispatch", next_run_time=datetime.now().astimezone())
 
     def _job_failed(self, event) -> None:
@@ -127,6 +133,13 @@ class SendingScheduler:
     # -- the jobs ----------------------------------------------------------------------------
 
     def dispatch(self) -> DispatchReport:
+        while True:
+            self._again.clear()
+            report = self._dispatch_once()
+            if not self._again.is_set():
+                return report
+
+    def _dispatch_once(self) -> DispatchReport:
         report = self.dispatcher.tick()
         if report.claimed or report.queued or report.became_uncertain \
                 or report.returned_to_queue:

@@ -280,3 +280,22 @@ def still_wanted() -> ColumnElement[bool]:
                and_(OutboxMessage.origin == OutboxOrigin.DRIP, drip_active),
                and_(OutboxMessage.origin == OutboxOrigin.MASS_EMAIL, mass_sending))
 
+
+def no_longer_wanted() -> ColumnElement[bool]:
+    """A row that will never be sent: its drip enrolment stopped or finished, its
+    campaign completed or was archived, or its mass email was cancelled. (A paused
+    campaign or mass email still wants its rows: they go when it resumes.)"""
+    drip_gone = exists(select(EnrolmentStep.id)
+                       .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
+                       .join(DripCampaign, DripCampaign.id == Enrolment.campaign_id)
+                       .where(EnrolmentStep.id == OutboxMessage.enrolment_step_id,
+                              or_(Enrolment.status != EnrolmentStatus.ACTIVE,
+                                  DripCampaign.status.not_in((CampaignStatus.ACTIVE,
+                                                              CampaignStatus.PAUSED)))))
+    mass_gone = exists(select(MassEmailRecipient.id)
+                       .join(MassEmail, MassEmail.id == MassEmailRecipient.mass_email_id)
+                       .where(MassEmailRecipient.id == OutboxMessage.mass_email_recipient_id,
+                              MassEmail.status.not_in((MassEmailStatus.SENDING,
+                                                       MassEmailStatus.PAUSED))))
+    return or_(and_(OutboxMessage.origin == OutboxOrigin.DRIP, drip_gone),
+               and_(OutboxMessage.origin == OutboxOrigin.MASS_EMAIL, mass_gone))

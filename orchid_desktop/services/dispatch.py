@@ -24,8 +24,10 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.models import (
@@ -65,11 +67,15 @@ from .outbox_claims import (
     count_sends,
     expire_leases,
     finish,
+    give_back_sends,
     mark_sending,
     next_day_start,
     release,
+    renew_sending,
     writer_session,
 )
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +175,15 @@ class Dispatcher:
         self._report_lock = threading.Lock()  # request threads add to one report
         self._transport: MailTransport | LocalTransport | None = None
         self._category_of: dict[int, str | None] = {}
+        self._sender_of: dict[int, int | None] = {}  # the sender each row was counted to
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Claim nothing more and post no new request; those in flight finish."""
+        self._stopping.set()
 
     def close(self) -> None:
+        self.stop()
         self._pool.shutdown(wait=True)
 
     # -- the tick ------------------------------------------------------------------------
@@ -193,13 +206,15 @@ class Dispatcher:
         if paused:
             report.paused = reason or "paused"
             return report
-        if self._hold_until is not None and now < self._hold_until:
+        if self._stopping.is_set() or (self._hold_until is not None and now < self._hold_until):
             return report
         self.limiter.set_rate(rate)
         transport = self._transport = self.transport()
         self._key_refused.clear()
         deadline = time.monotonic() + self.settings.time_budget
-        while time.monotonic() < deadline and not self._key_refused.is_set():
+        self._category_of, self._sender_of = {}, {}
+        while time.monotonic() < deadline and not self._key_refused.is_set() \
+                and not self._stopping.is_set():
             wanted = self.limiter.take(self.settings.batch_size)
             if not wanted:
                 break
@@ -226,8 +241,9 @@ class Dispatcher:
     # -- one claimed batch ----------------------------------------------------------------
 
     def _send(self, rows: list[ClaimedRow], transport, report: DispatchReport) -> None:
-        self._category_of = {row.id: row.category for row in rows}
+        self._category_of.update((row.id, row.category) for row in rows)
         batch = self._load(rows)
+        self._sender_of.update(batch.sender_of)
         prepared, failures = self._prepare(rows, batch)
         self._finish(failures, report)
         if not prepared:
@@ -246,8 +262,9 @@ class Dispatcher:
                 requests.append((request, {i: by_id[i] for i in request.outbox_ids}))
         futures = [self._pool.submit(self._post, request, owned, report)
                    for request, owned in requests]
-        for future in futures:
-            future.result()
+        errors = [future.exception() for future in futures]  # waits for every one
+        if error := next((e for e in errors if e is not None), None):
+            raise error
 
     def _load(self, rows: Sequence[ClaimedRow]) -> _Batch:
         """Agency details, senders and template versions; a sender for rows without one
@@ -298,9 +315,8 @@ class Dispatcher:
         held: list[int] = []
         with writer_session(self.sessions) as session, session.begin():
             today = self.clock().date()
-            for sender_id, mine in by_sender.items():
-                if sender_id is None:
-                    continue
+            for sender_id in sorted(k for k in by_sender if k is not None):  # lock order
+                mine = by_sender[sender_id]
                 fit = count_sends(session, sender_id, len(mine), today)
                 held += [row.id for row in mine[fit:]]
             if held:
@@ -355,21 +371,24 @@ class Dispatcher:
     def _post(self, request: MailRequest, rows: dict[int, ClaimedRow],
               report: DispatchReport) -> None:
         ids = list(request.outbox_ids)
-        if self._key_refused.is_set() or self._on_hold():
+        if self._should_not_post():
             self._release(ids, None, "not sent yet: sending stopped", report, count=False)
             return
-        with writer_session(self.sessions) as session, session.begin():
-            marked = mark_sending(session, ids, owner=self.owner,
-                                  lease_until=self.clock() + self.settings.sending_lease)
-            if marked != len(ids):  # a lease ran out meanwhile: post only what is ours
-                ours = set(session.scalars(select(OutboxMessage.id).where(
-                    OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.lease_owner == self.owner)))
-                request = _only(request, ours)
-                ids = list(request.outbox_ids)
-        if not ids:
-            return
-        self._post_again(request, rows, report)
+
+        def mark(session: Session) -> set[int]:
+            lease_until = self.clock() + self.settings.sending_lease
+            if mark_sending(session, ids, owner=self.owner, lease_until=lease_until) \
+                    == len(ids):
+                return set(ids)
+            # a lease ran out meanwhile: post only what is still ours
+            return renew_sending(session, ids, owner=self.owner, lease_until=lease_until)
+
+        request = _only(request, self._write(mark))
+        if request.outbox_ids:
+            self._post_again(request, rows, report)
+
+    def _should_not_post(self) -> bool:
+        return self._key_refused.is_set() or self._on_hold() or self._stopping.is_set()
 
     def _settle_request(self, request: MailRequest, rows: dict[int, ClaimedRow],
                         result: PostResult, report: DispatchReport) -> None:
@@ -380,17 +399,26 @@ class Dispatcher:
         elif result.answer is Answer.REJECTED:
             if len(ids) > 1:  # one bad personalization refuses the lot: find it
                 for half in _halves(request):
-                    self._post_again(half, rows, report)
+                    if self._should_not_post():
+                        self._release(list(half.outbox_ids), None,
+                                      "not sent yet: sending stopped", report, count=False)
+                        continue
+                    lease_until = self.clock() + self.settings.sending_lease
+                    half = _only(half, self._write(lambda s, h=half, until=lease_until:
+                                                   renew_sending(s, h.outbox_ids,
+                                                                 owner=self.owner,
+                                                                 lease_until=until)))
+                    if half.outbox_ids:
+                        self._post_again(half, rows, report)
             else:
                 self._finish([Outcome(ids[0], OutboxStatus.FAILED, result.reason)], report)
         elif result.answer is Answer.KEY_REFUSED:
             self._key_refused.set()
             self._release(ids, None, result.reason, report, count=False)
-            with writer_session(self.sessions) as session, session.begin():
-                sending_state.set_paused(
-                    session, True, staff_id=None,
-                    reason=f"{result.reason}. Fix the key in Settings → Sending, then "
-                           "resume sending.")
+            self._write(lambda session: sending_state.set_paused(
+                session, True, staff_id=None,
+                reason=f"{result.reason}. Fix the key in Settings → Sending, then resume "
+                       "sending."))
             report.paused = result.reason
         elif result.answer is Answer.TRY_LATER:
             now = self.clock()
@@ -426,8 +454,15 @@ class Dispatcher:
     def _finish(self, outcomes: list[Outcome], report: DispatchReport) -> None:
         if not outcomes:
             return
-        with writer_session(self.sessions) as session, session.begin():
+        # rows not sent after all stop using their sender's allowance
+        unsent = Counter(self._sender_of.get(o.outbox_id) for o in outcomes
+                         if o.status in (OutboxStatus.FAILED, OutboxStatus.SAVED_LOCALLY))
+
+        def write(session: Session) -> None:
             finish(session, outcomes, now=self.clock(), owner=self.owner)
+            give_back_sends(session, _counted(unsent), self.clock().date())
+
+        self._write(write)
         counts = Counter(o.status for o in outcomes)
         with self._report_lock:
             report.sent += counts[OutboxStatus.SENT]
@@ -443,11 +478,34 @@ class Dispatcher:
 
     def _release(self, ids: list[int], retry_at: datetime | None, reason: str,
                  report: DispatchReport, *, count: bool = True) -> None:
-        with writer_session(self.sessions) as session, session.begin():
-            release(session, ids, owner=self.owner, retry_at=retry_at, reason=reason,
-                    count_attempt=count)
+        def write(session: Session) -> list[int]:
+            released = release(session, ids, owner=self.owner, retry_at=retry_at,
+                               reason=reason, count_attempt=count)
+            give_back_sends(session, _counted(Counter(
+                self._sender_of.get(i) for i in released)), self.clock().date())
+            return released
+
+        released = self._write(write)
         with self._report_lock:
-            report.retry_later += len(ids)
+            report.retry_later += len(released)
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in its own write transaction, waiting out a database that is
+        briefly busy (SQLite's one writer may be an import in the window): an answer
+        from SendGrid that is not recorded would turn a sent email into an uncertain
+        one. Gives up after half the sending lease."""
+        give_up = time.monotonic() + self.settings.sending_lease.total_seconds() / 2
+        delay = 0.5
+        while True:
+            try:
+                with writer_session(self.sessions) as session, session.begin():
+                    return work(session)
+            except OperationalError:
+                if time.monotonic() > give_up:
+                    raise
+                log.warning("database busy; recording again in %.1f s", delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _pause_failing_campaigns(self, report: DispatchReport) -> None:
         """A campaign whose emails SendGrid keeps refusing pauses itself (and says so)
@@ -481,6 +539,11 @@ class Dispatcher:
                     report.campaigns_paused.append(f"{mass_email.name} — {reason}")
         for line in report.campaigns_paused:
             self.notify("campaign paused", line)
+
+
+def _counted(senders: Counter) -> dict[int, int]:
+    """Only real sender ids: None (no sender) and -1 (held for tomorrow) count nothing."""
+    return {k: v for k, v in senders.items() if k is not None and k > 0}
 
 
 def _only(request: MailRequest, ids: Iterable[int]) -> MailRequest:

@@ -17,13 +17,13 @@ PostgreSQL (several workstations claim side by side, never the same row) and und
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.models import (
@@ -42,8 +42,9 @@ from orchid_desktop.domain.vocab import (
 )
 
 from . import marketing_rules
-from .campaign_queue import STEP_OUTCOME, complete_enrolments, still_wanted
+from .campaign_queue import STEP_OUTCOME, no_longer_wanted, still_wanted
 from .drip_exit import stop_enrolments
+from .drip_schedule import complete_enrolments
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +99,24 @@ def writer_session(sessions: sessionmaker[Session]) -> Session:
 
 def expire_leases(session: Session, now: datetime) -> tuple[int, int]:
     """Resolve rows whose dispatcher stopped answering (crashed, killed, lost its network):
-    CLAIMED ones go back to the queue, SENDING ones become UNCERTAIN. Returns both counts."""
+    CLAIMED ones go back to the queue — or end CANCELLED when their drip or mass email
+    stopped meanwhile (the claim would never take them again) — and SENDING ones become
+    UNCERTAIN. The lapsed claims' sends go back to their senders' allowance. Returns
+    (back to the queue, uncertain)."""
+    lapsed = and_(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
+    claimed = session.execute(select(OutboxMessage.id, OutboxMessage.sender_identity_id,
+                                     no_longer_wanted()).where(lapsed)).all()
+    gone = [row.id for row in claimed if row[2]]
+    if gone:
+        finish(session, [Outcome(i, OutboxStatus.CANCELLED, "not sent: its drip or mass "
+                                 "email stopped while it was being sent") for i in gone],
+               now=now)
     back = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.lease_until < now)
+        update(OutboxMessage).where(lapsed)
         .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_until=None)
         .execution_options(synchronize_session=False)).rowcount or 0
+    give_back_sends(session, Counter(row.sender_identity_id for row in claimed
+                                     if row.sender_identity_id is not None), now.date())
     uncertain = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
@@ -150,7 +163,12 @@ def claim(session: Session, *, owner: str, now: datetime, limit: int, lease: tim
              .order_by(OutboxMessage.due_at, OutboxMessage.id)
              .limit(limit))
     if session.get_bind().dialect.name == "postgresql":
-        inner = inner.with_for_update(skip_locked=True, of=OutboxMessage)
+        # a CTE runs once: as ``IN (subquery)`` PostgreSQL may re-run the LIMIT … SKIP
+        # LOCKED subquery per row (a nested-loop semi join), each run skipping the rows
+        # this UPDATE already changed, and so claim far more than ``limit`` rows
+        picked = (inner.with_for_update(skip_locked=True, of=OutboxMessage)
+                  .cte("picked").prefix_with("MATERIALIZED"))
+        inner = select(picked.c.id)
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(inner.scalar_subquery()),
@@ -184,9 +202,14 @@ def _blocked(session: Session, rows: Sequence) -> dict[int, str]:
             if email not in suppressions or reason in UNDELIVERABLE:
                 suppressions[email] = reason
     marketing = [row for row in rows if row.kind is EmailKind.MARKETING]
-    people = marketing_rules.why_blocked(
-        session, lead_ids={r.lead_id for r in marketing if r.lead_id and not r.contact_id},
-        contact_ids={r.contact_id for r in marketing if r.contact_id}) if marketing else {}
+    people: dict[tuple[str, int], str] = {}
+    for drips in (False, True):  # a drip also stops for a reply or a new client
+        these = [r for r in marketing if (r.enrolment_step_id is not None) is drips]
+        if these:
+            found = marketing_rules.why_blocked(
+                session, lead_ids={r.lead_id for r in these if r.lead_id and not r.contact_id},
+                contact_ids={r.contact_id for r in these if r.contact_id}, for_drips=drips)
+            people.update({(key, drips): why for key, why in found.items()})
     blocked: dict[int, str] = {}
     for row in rows:
         reason = suppressions.get(row.to_email_normalized)
@@ -194,26 +217,29 @@ def _blocked(session: Session, rows: Sequence) -> dict[int, str]:
             blocked[row.id] = marketing_rules.SUPPRESSION_WORDS[reason]
         elif row.kind is EmailKind.MARKETING:
             person = ("contact", row.contact_id) if row.contact_id else ("lead", row.lead_id)
-            if person[1] is not None and person in people:
-                blocked[row.id] = people[person]
+            key = (person, row.enrolment_step_id is not None)
+            if person[1] is not None and key in people:
+                blocked[row.id] = people[key]
     return blocked
 
 
 def _suppress_at_claim(session: Session, rows: Sequence, blocked: dict[int, str],
                        now: datetime) -> None:
-    finish(session, [Outcome(row.id, OutboxStatus.SUPPRESSED, f"not sent: {blocked[row.id]}")
-                     for row in rows if row.id in blocked], now=now)
-    steps = [row.enrolment_step_id for row in rows
-             if row.id in blocked and row.enrolment_step_id is not None]
+    """The drip stops first (STOPPED, with the reason), then the message is finished —
+    finishing first would complete the enrolment as if its last email had gone."""
+    by_step = {row.enrolment_step_id: row for row in rows
+               if row.id in blocked and row.enrolment_step_id is not None}
+    steps = list(by_step)
     by_reason: dict[str, list[int]] = defaultdict(list)
     for start in range(0, len(steps), CHUNK):
         for enrolment_id, step_id in session.execute(
                 select(EnrolmentStep.enrolment_id, EnrolmentStep.id)
                 .where(EnrolmentStep.id.in_(steps[start:start + CHUNK]))):
-            row = next(r for r in rows if r.enrolment_step_id == step_id)
-            by_reason[blocked[row.id]].append(enrolment_id)
+            by_reason[blocked[by_step[step_id].id]].append(enrolment_id)
     for reason, enrolment_ids in by_reason.items():
         stop_enrolments(session, enrolment_ids, reason, now)
+    finish(session, [Outcome(row.id, OutboxStatus.SUPPRESSED, f"not sent: {blocked[row.id]}")
+                     for row in rows if row.id in blocked], now=now)
 
 
 def _within_allowances(session: Session, rows: Sequence, now: datetime) -> list:
@@ -231,6 +257,7 @@ def _within_allowances(session: Session, rows: Sequence, now: datetime) -> list:
     held: set[int] = set()
     senders = session.scalars(select(SenderIdentity)
                               .where(SenderIdentity.id.in_(list(by_sender)))
+                              .order_by(SenderIdentity.id)  # one lock order: no deadlock
                               .with_for_update()).all()
     for sender in senders:
         if sender.sends_counted_on != today:
@@ -273,6 +300,21 @@ def count_sends(session: Session, sender_id: int, count: int, today: date) -> in
     return fit
 
 
+def give_back_sends(session: Session, counts: dict[int, int], today: date) -> None:
+    """Rows counted at claim that were not sent after all (retried later, refused, saved
+    locally, a lapsed claim) stop using their sender's allowance for today."""
+    for sender_id in sorted(counts):  # the claim's lock order
+        if counts[sender_id] <= 0:
+            continue
+        session.execute(
+            update(SenderIdentity)
+            .where(SenderIdentity.id == sender_id, SenderIdentity.sends_counted_on == today)
+            .values(sends_today=case(
+                (SenderIdentity.sends_today > counts[sender_id],
+                 SenderIdentity.sends_today - counts[sender_id]), else_=0))
+            .execution_options(synchronize_session=False))
+
+
 # -- marking and finishing ---------------------------------------------------------------
 
 def mark_sending(session: Session, ids: Iterable[int], *, owner: str, lease_until: datetime,
@@ -289,23 +331,40 @@ def mark_sending(session: Session, ids: Iterable[int], *, owner: str, lease_unti
     return changed
 
 
+def renew_sending(session: Session, ids: Iterable[int], *, owner: str,
+                  lease_until: datetime) -> set[int]:
+    """Extend the lease of rows still SENDING and ours; returns those ids (a row whose
+    lease lapsed meanwhile may be another dispatcher's now: it must not be posted)."""
+    renewed: set[int] = set()
+    for chunk in _chunks(ids):
+        renewed.update(session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(chunk), OutboxMessage.status == OutboxStatus.SENDING,
+                   OutboxMessage.lease_owner == owner)
+            .values(lease_until=lease_until).returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)))
+    return renewed
+
+
 def release(session: Session, ids: Iterable[int], *, owner: str, retry_at: datetime | None,
-            reason: str | None, count_attempt: bool = True) -> int:
-    """Back to the queue (SendGrid said "not now", or sending paused before the call)."""
-    changed = 0
+            reason: str | None, count_attempt: bool = True) -> list[int]:
+    """Back to the queue (SendGrid said "not now", or sending stopped before the call);
+    returns the ids released."""
+    released: list[int] = []
     for chunk in _chunks(ids):
         values: dict[str, Any] = {"status": OutboxStatus.QUEUED, "lease_owner": None,
                                       "lease_until": None, "next_attempt_at": retry_at,
                                       "status_reason": reason}
         if not count_attempt:
             values["attempts"] = OutboxMessage.attempts - 1
-        changed += session.execute(
+        released += session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(chunk),
                    OutboxMessage.status.in_((OutboxStatus.CLAIMED, OutboxStatus.SENDING)),
                    OutboxMessage.lease_owner == owner)
-            .values(**values).execution_options(synchronize_session=False)).rowcount or 0
-    return changed
+            .values(**values).returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)).all()
+    return released
 
 
 def finish(session: Session, outcomes: Sequence[Outcome], *, now: datetime,
@@ -314,79 +373,75 @@ def finish(session: Session, outcomes: Sequence[Outcome], *, now: datetime,
     transaction (so nothing has to scan the outbox afterwards). With ``owner``, only rows
     still leased to it change — or rows that meanwhile turned UNCERTAIN through a lost
     lease, since a real answer is better knowledge than "uncertain"."""
+    open_states = (OutboxStatus.CLAIMED, OutboxStatus.SENDING, OutboxStatus.UNCERTAIN)
+    if owner is None:
+        open_states = (OutboxStatus.QUEUED, *open_states)
+    # equalities, not IN: the per-file statement below runs as an executemany
+    mine = and_(or_(*(OutboxMessage.status == state for state in open_states)),
+                *((OutboxMessage.lease_owner == owner,) if owner is not None else ()))
+    # one statement per (outcome, reason, message id): all rows of one request share
+    # SendGrid's X-Message-Id; only local-mode files differ row by row
     groups: dict[tuple, list[int]] = defaultdict(list)
+    files = [o for o in outcomes if o.local_path]
     for outcome in outcomes:
-        groups[(outcome.status, outcome.reason)].append(outcome.outbox_id)
-    singles = [o for o in outcomes if o.message_id or o.local_path]
-    single_ids = {o.outbox_id for o in singles}
-    mine = and_(OutboxMessage.lease_owner == owner,
-                OutboxMessage.status.in_((OutboxStatus.CLAIMED, OutboxStatus.SENDING,
-                                          OutboxStatus.UNCERTAIN))) \
-        if owner is not None else OutboxMessage.status.in_(
-            (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING,
-             OutboxStatus.UNCERTAIN))
-    done: list[int] = []
-    for (status, reason), ids in groups.items():
-        plain = [i for i in ids if i not in single_ids]
-        for chunk in _chunks(plain):
-            result = session.execute(
+        if not outcome.local_path:
+            groups[(outcome.status, outcome.reason, outcome.message_id)].append(
+                outcome.outbox_id)
+    steps: list[tuple[int, OutboxStatus, str | None]] = []
+    for (status, reason, message_id), ids in groups.items():
+        for chunk in _chunks(ids):
+            steps += [(step, status, reason) for step in session.scalars(
                 update(OutboxMessage).where(OutboxMessage.id.in_(chunk), mine)
-                .values(status=status, status_reason=reason, finished_at=now,
-                        lease_owner=None, lease_until=None, next_attempt_at=None)
-                .returning(OutboxMessage.id).execution_options(synchronize_session=False))
-            done += result.scalars().all()
-    if singles:  # each with its own message id or file: one executemany per chunk
-        for chunk_start in range(0, len(singles), CHUNK):
-            chunk = singles[chunk_start:chunk_start + CHUNK]
-            ids = [o.outbox_id for o in chunk]
-            allowed = set(session.scalars(select(OutboxMessage.id)
-                                          .where(OutboxMessage.id.in_(ids), mine)))
-            params = [{"b_id": o.outbox_id, "b_status": o.status, "b_reason": o.reason,
-                       "b_message_id": o.message_id, "b_local_path": o.local_path}
-                      for o in chunk if o.outbox_id in allowed]
-            if params:
-                session.connection().execute(_FINISH_ONE.values(finished_at=now), params)
-                done += [p["b_id"] for p in params]
-    _mirror_steps(session, done, now)
-    return len(done)
+                .values(status=status, status_reason=reason, sendgrid_message_id=message_id,
+                        finished_at=now, lease_owner=None, lease_until=None,
+                        next_attempt_at=None)
+                .returning(OutboxMessage.enrolment_step_id)
+                .execution_options(synchronize_session=False)) if step is not None]
+    done = sum(len(ids) for ids in groups.values())
+    for start in range(0, len(files), CHUNK):
+        chunk = files[start:start + CHUNK]
+        wanted = set(session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.id.in_([o.outbox_id for o in chunk]), mine)))
+        params = [{"b_id": o.outbox_id, "b_status": o.status, "b_reason": o.reason,
+                   "b_local_path": o.local_path} for o in chunk if o.outbox_id in wanted]
+        if params:  # the condition again in the UPDATE: nothing changed hands since
+            session.connection().execute(_FINISH_FILE.where(mine).values(finished_at=now),
+                                         params)
+            by_id = {o.outbox_id: o for o in chunk}
+            steps += [(step, by_id[i].status, by_id[i].reason) for i, step in session.execute(
+                select(OutboxMessage.id, OutboxMessage.enrolment_step_id).where(
+                    OutboxMessage.id.in_([p["b_id"] for p in params]),
+                    OutboxMessage.enrolment_step_id.is_not(None)))]
+        done += len(params)
+    _mirror_steps(session, steps, now)
+    return done
 
 
-def _finish_one():
-    return (update(OutboxMessage.__table__)
-            .where(OutboxMessage.__table__.c.id == bindparam("b_id"))
-            .values(status=bindparam("b_status"), status_reason=bindparam("b_reason"),
-                    sendgrid_message_id=bindparam("b_message_id"),
-                    local_path=bindparam("b_local_path"), lease_owner=None,
-                    lease_until=None, next_attempt_at=None))
+_FINISH_FILE = (update(OutboxMessage)
+                .where(OutboxMessage.id == bindparam("b_id"))
+                .values(status=bindparam("b_status"), status_reason=bindparam("b_reason"),
+                        local_path=bindparam("b_local_path"), lease_owner=None,
+                        lease_until=None, next_attempt_at=None))
 
 
-_FINISH_ONE = _finish_one()
-
-
-def _mirror_steps(session: Session, outbox_ids: list[int], now: datetime) -> None:
+def _mirror_steps(session: Session, steps: list[tuple[int, OutboxStatus, str | None]],
+                  now: datetime) -> None:
     """Each finished drip row's step record takes its outcome now; an enrolment with
     nothing left to send completes."""
-    if not outbox_ids:
-        return
+    by_outcome: dict[tuple, list[int]] = defaultdict(list)
+    for step_id, status, reason in steps:
+        if status in STEP_OUTCOME:
+            by_outcome[(STEP_OUTCOME[status], reason)].append(step_id)
     enrolment_ids: set[int] = set()
-    for chunk in _chunks(outbox_ids):
-        found = session.execute(
-            select(OutboxMessage.enrolment_step_id, OutboxMessage.status,
-                   OutboxMessage.status_reason)
-            .where(OutboxMessage.id.in_(chunk),
-                   OutboxMessage.origin == OutboxOrigin.DRIP)).all()
-        by_outcome: dict[tuple, list[int]] = defaultdict(list)
-        for step_id, status, reason in found:
-            if status in STEP_OUTCOME:
-                by_outcome[(STEP_OUTCOME[status], reason)].append(step_id)
-        for (step_status, reason), step_ids in by_outcome.items():
-            enrolment_ids.update(session.execute(
+    for (step_status, reason), step_ids in by_outcome.items():
+        for chunk in _chunks(step_ids):
+            enrolment_ids.update(session.scalars(
                 update(EnrolmentStep)
-                .where(EnrolmentStep.id.in_(step_ids),
+                .where(EnrolmentStep.id.in_(chunk),
                        EnrolmentStep.status == EnrolmentStepStatus.PENDING)
                 .values(status=step_status, finished_at=now, reason=reason)
                 .returning(EnrolmentStep.enrolment_id)
-                .execution_options(synchronize_session=False)).scalars())
+                .execution_options(synchronize_session=False)))
     complete_enrolments(session, enrolment_ids, now)
 
 

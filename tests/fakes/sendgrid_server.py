@@ -65,6 +65,7 @@ class FakeSendGrid:
         self.message_ids: list[str] = []
         self.posts_started = 0
         self.in_flight = 0
+        self.max_in_flight = 0  # the most mail/send requests handled at one time
         self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -222,6 +223,7 @@ class FakeSendGrid:
                 with fake._lock:
                     fake.posts_started += 1
                     fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                 try:
                     self._post(raw)
                 finally:
