@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -213,6 +213,7 @@ class Dispatcher:
         self._key_refused.clear()
         deadline = time.monotonic() + self.settings.time_budget
         self._category_of, self._sender_of = {}, {}
+        in_flight: list[Future] = []  # the previous batch's requests, posting meanwhile
         while time.monotonic() < deadline and not self._key_refused.is_set() \
                 and not self._stopping.is_set():
             wanted = self.limiter.take(self.settings.batch_size)
@@ -228,10 +229,14 @@ class Dispatcher:
                 break
             report.claimed += len(claimed.rows)
             if claimed.rows:
-                self._send(claimed.rows, transport, report)
+                # this batch renders while the previous one is still being posted
+                posting = self._send(claimed.rows, transport, report)
+                _wait(in_flight)
+                in_flight = posting
                 self.notify("progress", report)  # the status bar's "sending now…"
             if self._hold_until is not None and self.clock() < self._hold_until:
                 break
+        _wait(in_flight)
         if report.failed_categories:
             self._pause_failing_campaigns(report)
         if report.paused:
@@ -240,17 +245,18 @@ class Dispatcher:
 
     # -- one claimed batch ----------------------------------------------------------------
 
-    def _send(self, rows: list[ClaimedRow], transport, report: DispatchReport) -> None:
+    def _send(self, rows: list[ClaimedRow], transport, report: DispatchReport) -> list[Future]:
+        """Render a claimed batch and start posting it; returns the requests in flight."""
         self._category_of.update((row.id, row.category) for row in rows)
         batch = self._load(rows)
         self._sender_of.update(batch.sender_of)
         prepared, failures = self._prepare(rows, batch)
         self._finish(failures, report)
         if not prepared:
-            return
+            return []
         if isinstance(transport, LocalTransport):
             self._save_locally(prepared, batch, transport, report)
-            return
+            return []
         requests: list[tuple[MailRequest, dict[int, ClaimedRow]]] = []
         by_id = {row.id: row for row in rows}
         by_sender: dict[int, list[PreparedMessage]] = defaultdict(list)
@@ -260,11 +266,8 @@ class Dispatcher:
             for request in build_requests(messages, sender=batch.senders[sender_id],
                                           asm_group_id=batch.asm_group_id):
                 requests.append((request, {i: by_id[i] for i in request.outbox_ids}))
-        futures = [self._pool.submit(self._post, request, owned, report)
-                   for request, owned in requests]
-        errors = [future.exception() for future in futures]  # waits for every one
-        if error := next((e for e in errors if e is not None), None):
-            raise error
+        return [self._pool.submit(self._post, request, owned, report)
+                for request, owned in requests]
 
     def _load(self, rows: Sequence[ClaimedRow]) -> _Batch:
         """Agency details, senders and template versions; a sender for rows without one
@@ -539,6 +542,14 @@ class Dispatcher:
                     report.campaigns_paused.append(f"{mass_email.name} — {reason}")
         for line in report.campaigns_paused:
             self.notify("campaign paused", line)
+
+
+def _wait(futures: list[Future]) -> None:
+    """Wait for every request (none is abandoned half-recorded), then raise the first
+    error among them."""
+    errors = [future.exception() for future in futures]
+    if error := next((e for e in errors if e is not None), None):
+        raise error
 
 
 def _counted(senders: Counter) -> dict[int, int]:
