@@ -210,3 +210,38 @@ def test_a_warming_up_sender_sends_50_on_its_first_day(context, fake):
         waiting = session.scalars(select(OutboxMessage.status_reason).where(
             OutboxMessage.status == OutboxStatus.QUEUED)).all()
     assert set(waiting) == {"waiting: the sender reached its daily limit"}
+
+
+def test_a_drip_whose_emails_sendgrid_keeps_refusing_pauses_itself(context, fake):
+    """Ten refusals (e.g. a sender SendGrid no longer accepts for these addresses)."""
+    from datetime import time
+
+    from orchid_desktop.db.models import DripCampaign
+    from orchid_desktop.domain.vocab import CampaignStatus
+    from orchid_desktop.services import drip_lifecycle, enrolment
+    from tests.campaign_helpers import make_drip
+    from tests.people_helpers import add_contact
+
+    sender = ready_to_send(context)
+    with context.sessions.begin() as session:
+        session.get(AgencySettings, 1).global_rate_per_minute = 100_000
+    campaign = make_drip(context, sender_id=sender, window_start=time(0, 0),
+                         window_end=time(23, 59), weekdays="1234567")
+    people = [add_contact(context, f"Ana{n}", "Silva", f"ana{n}@example.org")
+              for n in range(12)]
+    for n in range(12):
+        fake.refuse[f"ana{n}@example.org"] = ("Does not contain a valid address.",
+                                              "personalizations.0.to")
+    with context.sessions.begin() as session:
+        enrolment.enrol(session, campaign, contact_ids=people, staff_id=None)
+        drip_lifecycle.launch(session, campaign, staff_id=None)
+    told = []
+    engine = dispatcher(context)
+    engine.notify = lambda kind, text: told.append((kind, text))
+    report = engine.tick()
+    engine.close()
+    with context.sessions() as session:
+        row = session.get(DripCampaign, campaign)
+        assert row.status is CampaignStatus.PAUSED
+        assert row.paused_reason.startswith("paused itself: SendGrid refused 12")
+    assert report.campaigns_paused and [k for k, _ in told].count("campaign paused") == 1

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +34,7 @@ from orchid_desktop.db.models import (
     AgencySettings,
     DripCampaign,
     MassEmail,
+    MassEmailRecipient,
     OutboxMessage,
     SenderIdentity,
     TemplateVersion,
@@ -533,10 +534,16 @@ class Dispatcher:
                     report.campaigns_paused.append(f"{campaign.name} — {reason}")
             for mass_email in session.scalars(select(MassEmail).where(
                     MassEmail.id.in_(list(mass)))):
-                if mass[mass_email.id] >= threshold \
-                        and mass_email.status is MassEmailStatus.SENDING:
+                # all its refusals so far, not this round's: a mass email has no counter
+                failed = session.scalar(
+                    select(func.count()).select_from(OutboxMessage)
+                    .join(MassEmailRecipient,
+                          MassEmailRecipient.id == OutboxMessage.mass_email_recipient_id)
+                    .where(MassEmailRecipient.mass_email_id == mass_email.id,
+                           OutboxMessage.status == OutboxStatus.FAILED)) or 0
+                if failed >= threshold and mass_email.status is MassEmailStatus.SENDING:
                     mass_emails.pause(session, mass_email.id, staff_id=None)
-                    reason = "paused itself: " + why.format(n=mass[mass_email.id])
+                    reason = "paused itself: " + why.format(n=failed)
                     audit.record(session, staff_id=None, entity_type="mass_email",
                                  entity_id=mass_email.id, action="paused", reason=reason)
                     report.campaigns_paused.append(f"{mass_email.name} — {reason}")
