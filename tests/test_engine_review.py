@@ -36,6 +36,7 @@ from orchid_desktop.mail.transport import (
 from orchid_desktop.services import (
     campaign_queue,
     dispatch,
+    dispatch_batch,
     drip_lifecycle,
     email_preferences,
     enrolment,
@@ -252,7 +253,7 @@ def test_two_dispatchers_counting_default_senders_do_not_deadlock(pg_context, mo
         context.staff_id)
     one, two = sorted(s.id for s in senders.list_senders(context.sessions))
 
-    real = dispatch.count_sends
+    real = dispatch_batch.count_sends
     barrier = threading.Barrier(2, timeout=3)
     seen: set[int] = set()
 
@@ -267,7 +268,7 @@ def test_two_dispatchers_counting_default_senders_do_not_deadlock(pg_context, mo
                 pass
         return fit
 
-    monkeypatch.setattr(dispatch, "count_sends", count_sends)
+    monkeypatch.setattr(dispatch_batch, "count_sends", count_sends)
 
     def row(i: int) -> ClaimedRow:
         return ClaimedRow(i, OutboxOrigin.SINGLE, EmailKind.SERVICE, f"p{i}@example.org",
@@ -276,14 +277,12 @@ def test_two_dispatchers_counting_default_senders_do_not_deadlock(pg_context, mo
     errors: list[BaseException] = []
 
     def work(owner: str, order: list[tuple[int, int]]) -> None:
-        engine = Dispatcher(context.sessions, lambda: None, owner=owner)
         rows = [row(i) for i, _ in order]
         try:
-            engine._count_unassigned(rows, {i: s for i, s in order})
+            dispatch_batch._count_unassigned(context.sessions, rows, dict(order),
+                                             owner=owner, now=utcnow())
         except BaseException as exc:  # noqa: BLE001 - the deadlock is the finding
             errors.append(exc)
-        finally:
-            engine.close()
 
     a = threading.Thread(target=work, args=("desk-a", [(1, one), (2, two)]))
     b = threading.Thread(target=work, args=("desk-b", [(3, two), (4, one)]))

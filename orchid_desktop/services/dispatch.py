@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
 import threading
 import time
@@ -26,28 +25,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.models import (
     AgencySettings,
-    DripCampaign,
-    MassEmail,
-    MassEmailRecipient,
-    OutboxMessage,
-    SenderIdentity,
-    TemplateVersion,
 )
 from orchid_desktop.db.models.base import utcnow
 from orchid_desktop.domain.send_limits import MAX_ATTEMPTS, RateLimiter, backoff
 from orchid_desktop.domain.templating import RenderError
-from orchid_desktop.domain.vocab import CampaignStatus, MassEmailStatus, OutboxStatus
+from orchid_desktop.domain.vocab import OutboxStatus
 from orchid_desktop.mail.payloads import (
     InvalidMessage,
     MailRequest,
     PreparedMessage,
-    Sender,
     build_requests,
     prepare_message,
 )
@@ -59,18 +51,18 @@ from orchid_desktop.mail.transport import (
     PostResult,
 )
 
-from . import audit, drip_lifecycle, mass_emails, sending_state
+from . import sending_state
+from .campaign_errors import pause_failing
 from .campaign_queue import QueueReport, queue_due
+from .dispatch_batch import HELD, Batch, load_batch
 from .outbox_claims import (
     ClaimedRow,
     Outcome,
     claim,
-    count_sends,
     expire_leases,
     finish,
     give_back_sends,
     mark_sending,
-    next_day_start,
     release,
     renew_sending,
     writer_session,
@@ -137,17 +129,6 @@ class DispatchReport:
 def default_owner() -> str:
     """Who holds a lease: this computer and process, plus a per-run tag."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass
-class _Batch:
-    """What one claimed batch needs from the database, read in one short session."""
-
-    postal_address: str
-    asm_group_id: int | None
-    senders: dict[int, Sender]
-    versions: dict[int, TemplateVersion]
-    sender_of: dict[int, int | None]  # outbox id → sender identity id
 
 
 class Dispatcher:
@@ -270,73 +251,16 @@ class Dispatcher:
         return [self._pool.submit(self._post, request, owned, report)
                 for request, owned in requests]
 
-    def _load(self, rows: Sequence[ClaimedRow]) -> _Batch:
-        """Agency details, senders and template versions; a sender for rows without one
-        (the one this person last heard from, else the first active sender), counted
-        against its allowance — rows past it wait for tomorrow."""
-        with self.sessions() as session:
-            agency = session.get(AgencySettings, 1)
-            versions = {v.id: v for v in session.scalars(select(TemplateVersion).where(
-                TemplateVersion.id.in_({r.template_version_id for r in rows
-                                        if r.template_version_id})))}
-            for version in versions.values():
-                session.expunge(version)
-            identities = {s.id: s for s in session.scalars(select(SenderIdentity))}
-            senders = {i: Sender.of(s) for i, s in identities.items()}
-            sender_of = {r.id: r.sender_identity_id for r in rows}
-            unassigned = [r for r in rows if r.sender_identity_id is None]
-            if unassigned:
-                last = self._last_senders(session, unassigned, identities)
-                active = sorted(i for i, s in identities.items() if s.is_active)
-                for row in unassigned:
-                    sender_of[row.id] = last.get(row.to_email.lower()) or \
-                        (active[0] if active else None)
-        if unassigned:
-            self._count_unassigned(unassigned, sender_of)
-        return _Batch(agency.postal_address if agency else "",
-                      agency.sendgrid_asm_group_id if agency else None,
-                      senders, versions, sender_of)
+    def _load(self, rows: Sequence[ClaimedRow]) -> Batch:
+        return load_batch(self.sessions, rows, owner=self.owner, now=self.clock())
 
-    @staticmethod
-    def _last_senders(session: Session, rows: Sequence[ClaimedRow], identities) -> dict:
-        """The same person keeps the same sender where possible."""
-        addresses = sorted({r.to_email.lower() for r in rows})
-        found: dict[str, int] = {}
-        for email, sender_id in session.execute(
-                select(OutboxMessage.to_email_normalized, OutboxMessage.sender_identity_id)
-                .where(OutboxMessage.to_email_normalized.in_(addresses[:1000]),
-                       OutboxMessage.sender_identity_id.is_not(None),
-                       OutboxMessage.status == OutboxStatus.SENT)
-                .order_by(OutboxMessage.id)):
-            if identities.get(sender_id) is not None and identities[sender_id].is_active:
-                found[email] = sender_id
-        return found
-
-    def _count_unassigned(self, rows: Sequence[ClaimedRow], sender_of: dict) -> None:
-        by_sender: dict[int | None, list[ClaimedRow]] = defaultdict(list)
-        for row in rows:
-            by_sender[sender_of[row.id]].append(row)
-        held: list[int] = []
-        with writer_session(self.sessions) as session, session.begin():
-            today = self.clock().date()
-            for sender_id in sorted(k for k in by_sender if k is not None):  # lock order
-                mine = by_sender[sender_id]
-                fit = count_sends(session, sender_id, len(mine), today)
-                held += [row.id for row in mine[fit:]]
-            if held:
-                release(session, held, owner=self.owner,
-                        retry_at=next_day_start(self.clock()), count_attempt=False,
-                        reason="waiting: the sender reached its daily limit")
-        for row_id in held:
-            sender_of[row_id] = -1  # not sent this tick
-
-    def _prepare(self, rows: Sequence[ClaimedRow], batch: _Batch):
+    def _prepare(self, rows: Sequence[ClaimedRow], batch: Batch):
         prepared: list[PreparedMessage] = []
         failures: list[Outcome] = []
         shared = SharedBodies()
         for row in rows:
             sender_id = batch.sender_of[row.id]
-            if sender_id == -1:
+            if sender_id == HELD:
                 continue
             if sender_id is None or sender_id not in batch.senders:
                 failures.append(Outcome(row.id, OutboxStatus.FAILED, NO_SENDER))
@@ -353,7 +277,7 @@ class Dispatcher:
                                         f"written: {exc}"))
         return prepared, failures
 
-    def _save_locally(self, prepared: list[PreparedMessage], batch: _Batch,
+    def _save_locally(self, prepared: list[PreparedMessage], batch: Batch,
                       transport: LocalTransport, report: DispatchReport) -> None:
         """A file per message; writing is idempotent per outbox id (an existing file is
         kept), so a crash between file and database cannot make a second one."""
@@ -512,41 +436,10 @@ class Dispatcher:
                 delay = min(delay * 2, 5.0)
 
     def _pause_failing_campaigns(self, report: DispatchReport) -> None:
-        """A campaign whose emails SendGrid keeps refusing pauses itself (and says so)
-        rather than burning through its whole audience."""
-        drips: Counter[int] = Counter()
-        mass: Counter[int] = Counter()
-        for category, count in report.failed_categories.items():
-            if match := re.fullmatch(r"drip-(\d+)-step-\d+", category):
-                drips[int(match[1])] += count
-            elif match := re.fullmatch(r"mass-email-(\d+)", category):
-                mass[int(match[1])] += count
-        threshold = self.settings.error_threshold
-        why = f"SendGrid refused {{n}} of its emails (last: {report.last_failure})"
         with writer_session(self.sessions) as session, session.begin():
-            for campaign in session.scalars(select(DripCampaign).where(
-                    DripCampaign.id.in_(list(drips)))):
-                campaign.error_count += drips[campaign.id]
-                if campaign.error_count >= threshold \
-                        and campaign.status is CampaignStatus.ACTIVE:
-                    reason = "paused itself: " + why.format(n=campaign.error_count)
-                    drip_lifecycle.pause(session, campaign.id, staff_id=None, reason=reason)
-                    report.campaigns_paused.append(f"{campaign.name} — {reason}")
-            for mass_email in session.scalars(select(MassEmail).where(
-                    MassEmail.id.in_(list(mass)))):
-                # all its refusals so far, not this round's: a mass email has no counter
-                failed = session.scalar(
-                    select(func.count()).select_from(OutboxMessage)
-                    .join(MassEmailRecipient,
-                          MassEmailRecipient.id == OutboxMessage.mass_email_recipient_id)
-                    .where(MassEmailRecipient.mass_email_id == mass_email.id,
-                           OutboxMessage.status == OutboxStatus.FAILED)) or 0
-                if failed >= threshold and mass_email.status is MassEmailStatus.SENDING:
-                    mass_emails.pause(session, mass_email.id, staff_id=None)
-                    reason = "paused itself: " + why.format(n=failed)
-                    audit.record(session, staff_id=None, entity_type="mass_email",
-                                 entity_id=mass_email.id, action="paused", reason=reason)
-                    report.campaigns_paused.append(f"{mass_email.name} — {reason}")
+            report.campaigns_paused += pause_failing(
+                session, report.failed_categories, threshold=self.settings.error_threshold,
+                last_failure=report.last_failure)
         for line in report.campaigns_paused:
             self.notify("campaign paused", line)
 
