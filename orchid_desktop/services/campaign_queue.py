@@ -162,7 +162,8 @@ def _queue_due_steps(session: Session, now: datetime, report: QueueReport) -> in
                                               values.get("last_name")))) or None,
             "template_version_id": version.id, "render_variables": values,
             "sender_identity_id": campaign.sender_identity_id,
-            "category": step_category(campaign.id, step.id), "status": status, "status_reason": reason,
+            "category": step_category(campaign.id, step.id), "status": status,
+            "status_reason": reason,
             "due_at": record.due_at, "finished_at": now if reason else None,
         })
     if messages:
@@ -284,19 +285,25 @@ def _settle_mass_emails(session: Session, now: datetime) -> None:
 def still_wanted() -> ColumnElement[bool]:
     """For the sending engine's claim: the row's drip enrolment and campaign are still
     active, or its mass email is still sending; single messages always are."""
-    drip_active = exists(select(EnrolmentStep.id)
-                         .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
-                         .join(DripCampaign, DripCampaign.id == Enrolment.campaign_id)
-                         .where(EnrolmentStep.id == OutboxMessage.enrolment_step_id,
-                                Enrolment.status == EnrolmentStatus.ACTIVE,
-                                DripCampaign.status == CampaignStatus.ACTIVE))
-    mass_sending = exists(select(MassEmailRecipient.id)
-                          .join(MassEmail, MassEmail.id == MassEmailRecipient.mass_email_id)
-                          .where(MassEmailRecipient.id == OutboxMessage.mass_email_recipient_id,
-                                 MassEmail.status == MassEmailStatus.SENDING))
+    # scalar subqueries on primary keys (at most one row), not EXISTS: PostgreSQL hashed
+    # the EXISTS over every recipient of the mass email at each claim, and the claim can
+    # stop at ``limit`` rows of the queued-rows index instead (bench/sending.py)
+    drip_active = (select(EnrolmentStep.id)
+                   .join(Enrolment, Enrolment.id == EnrolmentStep.enrolment_id)
+                   .join(DripCampaign, DripCampaign.id == Enrolment.campaign_id)
+                   .where(EnrolmentStep.id == OutboxMessage.enrolment_step_id,
+                          Enrolment.status == EnrolmentStatus.ACTIVE,
+                          DripCampaign.status == CampaignStatus.ACTIVE)
+                   .scalar_subquery())
+    mass_sending = (select(MassEmailRecipient.id)
+                    .join(MassEmail, MassEmail.id == MassEmailRecipient.mass_email_id)
+                    .where(MassEmailRecipient.id == OutboxMessage.mass_email_recipient_id,
+                           MassEmail.status == MassEmailStatus.SENDING)
+                    .scalar_subquery())
     return or_(OutboxMessage.origin == OutboxOrigin.SINGLE,
-               and_(OutboxMessage.origin == OutboxOrigin.DRIP, drip_active),
-               and_(OutboxMessage.origin == OutboxOrigin.MASS_EMAIL, mass_sending))
+               and_(OutboxMessage.origin == OutboxOrigin.DRIP, drip_active.is_not(None)),
+               and_(OutboxMessage.origin == OutboxOrigin.MASS_EMAIL,
+                    mass_sending.is_not(None)))
 
 
 def no_longer_wanted() -> ColumnElement[bool]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from orchid_desktop.db.lists import among
 from orchid_desktop.db.models import Client, Contact, Lead, Suppression
 from orchid_desktop.domain.vocab import (
     PipelineStage,
@@ -90,7 +91,8 @@ def why_blocked(session: Session, *, lead_ids=(), contact_ids=(),
             chunk = ids[start:start + 500]
             # the conditions above pick out the (few) blocked people in one query; only
             # they are looked at one by one, for the words
-            for person in session.scalars(select(model).where(model.id.in_(chunk), blocked)):
+            for person in session.scalars(
+                    select(model).where(among(session, model.id, chunk), blocked)):
                 reasons[(kind, person.id)] = _reason(session, person, for_drips) \
                     or "may not receive recruitment email"
     return reasons

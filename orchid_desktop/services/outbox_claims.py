@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, literal_column, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from orchid_desktop.db.lists import among
 from orchid_desktop.db.models import (
     EnrolmentStep,
     OutboxMessage,
@@ -140,7 +141,10 @@ _CLAIMED_COLUMNS = (
 
 
 def due_now(now: datetime):
-    return and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.due_at <= now,
+    # the status as a literal: a generic plan (psycopg prepares a statement run 5 times)
+    # could not use the partial index of queued rows, whose condition it must imply
+    queued = literal_column(f"'{OutboxStatus.QUEUED.value}'")
+    return and_(OutboxMessage.status == queued, OutboxMessage.due_at <= now,
                 or_(OutboxMessage.next_attempt_at.is_(None),
                     OutboxMessage.next_attempt_at <= now))
 
@@ -198,7 +202,7 @@ def _blocked(session: Session, rows: Sequence) -> dict[int, str]:
     for start in range(0, len(listed), CHUNK):
         for email, reason in session.execute(
                 select(Suppression.email_normalized, Suppression.reason)
-                .where(Suppression.email_normalized.in_(listed[start:start + CHUNK]))):
+                .where(among(session, Suppression.email_normalized, listed[start:start + CHUNK]))):
             if email not in suppressions or reason in UNDELIVERABLE:
                 suppressions[email] = reason
     marketing = [row for row in rows if row.kind is EmailKind.MARKETING]
@@ -234,7 +238,7 @@ def _suppress_at_claim(session: Session, rows: Sequence, blocked: dict[int, str]
     for start in range(0, len(steps), CHUNK):
         for enrolment_id, step_id in session.execute(
                 select(EnrolmentStep.enrolment_id, EnrolmentStep.id)
-                .where(EnrolmentStep.id.in_(steps[start:start + CHUNK]))):
+                .where(among(session, EnrolmentStep.id, steps[start:start + CHUNK]))):
             by_reason[blocked[by_step[step_id].id]].append(enrolment_id)
     for reason, enrolment_ids in by_reason.items():
         stop_enrolments(session, enrolment_ids, reason, now)
@@ -272,7 +276,7 @@ def _within_allowances(session: Session, rows: Sequence, now: datetime) -> list:
         tomorrow = next_day_start(now)
         for chunk in _chunks(sorted(held)):
             session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
+                update(OutboxMessage).where(among(session, OutboxMessage.id, chunk))
                 .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_until=None,
                         attempts=OutboxMessage.attempts - 1, next_attempt_at=tomorrow,
                         status_reason="waiting: the sender reached its daily limit")
@@ -324,7 +328,8 @@ def mark_sending(session: Session, ids: Iterable[int], *, owner: str, lease_unti
     for chunk in _chunks(ids):
         changed += session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(chunk), OutboxMessage.status == OutboxStatus.CLAIMED,
+            .where(among(session, OutboxMessage.id, chunk),
+                   OutboxMessage.status == OutboxStatus.CLAIMED,
                    OutboxMessage.lease_owner == owner)
             .values(status=OutboxStatus.SENDING, lease_until=lease_until)
             .execution_options(synchronize_session=False)).rowcount or 0
@@ -339,7 +344,8 @@ def renew_sending(session: Session, ids: Iterable[int], *, owner: str,
     for chunk in _chunks(ids):
         renewed.update(session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(chunk), OutboxMessage.status == OutboxStatus.SENDING,
+            .where(among(session, OutboxMessage.id, chunk),
+                   OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.lease_owner == owner)
             .values(lease_until=lease_until).returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)))
@@ -359,7 +365,7 @@ def release(session: Session, ids: Iterable[int], *, owner: str, retry_at: datet
             values["attempts"] = OutboxMessage.attempts - 1
         released += session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(chunk),
+            .where(among(session, OutboxMessage.id, chunk),
                    OutboxMessage.status.in_((OutboxStatus.CLAIMED, OutboxStatus.SENDING)),
                    OutboxMessage.lease_owner == owner)
             .values(**values).returning(OutboxMessage.id)
@@ -391,7 +397,7 @@ def finish(session: Session, outcomes: Sequence[Outcome], *, now: datetime,
     for (status, reason, message_id), ids in groups.items():
         for chunk in _chunks(ids):
             steps += [(step, status, reason) for step in session.scalars(
-                update(OutboxMessage).where(OutboxMessage.id.in_(chunk), mine)
+                update(OutboxMessage).where(among(session, OutboxMessage.id, chunk), mine)
                 .values(status=status, status_reason=reason, sendgrid_message_id=message_id,
                         finished_at=now, lease_owner=None, lease_until=None,
                         next_attempt_at=None)
@@ -401,7 +407,7 @@ def finish(session: Session, outcomes: Sequence[Outcome], *, now: datetime,
     for start in range(0, len(files), CHUNK):
         chunk = files[start:start + CHUNK]
         wanted = set(session.scalars(select(OutboxMessage.id).where(
-            OutboxMessage.id.in_([o.outbox_id for o in chunk]), mine)))
+            among(session, OutboxMessage.id, [o.outbox_id for o in chunk]), mine)))
         params = [{"b_id": o.outbox_id, "b_status": o.status, "b_reason": o.reason,
                    "b_local_path": o.local_path} for o in chunk if o.outbox_id in wanted]
         if params:  # the condition again in the UPDATE: nothing changed hands since
@@ -410,7 +416,7 @@ def finish(session: Session, outcomes: Sequence[Outcome], *, now: datetime,
             by_id = {o.outbox_id: o for o in chunk}
             steps += [(step, by_id[i].status, by_id[i].reason) for i, step in session.execute(
                 select(OutboxMessage.id, OutboxMessage.enrolment_step_id).where(
-                    OutboxMessage.id.in_([p["b_id"] for p in params]),
+                    among(session, OutboxMessage.id, [p["b_id"] for p in params]),
                     OutboxMessage.enrolment_step_id.is_not(None)))]
         done += len(params)
     _mirror_steps(session, steps, now)
@@ -437,7 +443,7 @@ def _mirror_steps(session: Session, steps: list[tuple[int, OutboxStatus, str | N
         for chunk in _chunks(step_ids):
             enrolment_ids.update(session.scalars(
                 update(EnrolmentStep)
-                .where(EnrolmentStep.id.in_(chunk),
+                .where(among(session, EnrolmentStep.id, chunk),
                        EnrolmentStep.status == EnrolmentStepStatus.PENDING)
                 .values(status=step_status, finished_at=now, reason=reason)
                 .returning(EnrolmentStep.enrolment_id)

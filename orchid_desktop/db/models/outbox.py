@@ -37,6 +37,11 @@ class OutboxMessage(Timestamped, Base):
         CheckConstraint("attempts >= 0", name="attempts"),
         # what the dispatcher asks, every tick: which queued rows are due?
         Index(None, "status", "due_at"),
+        # the claim: queued rows in order, so it reads ``limit`` of them and stops (the
+        # index above sorts only by due_at; rows due at once were all read and sorted)
+        Index("ix_outbox_messages_queued_due", "due_at", "id",
+              sqlite_where=text("status = 'queued'"),
+              postgresql_where=text("status = 'queued'")),
         # expired leases to resolve
         Index(
             "ix_outbox_messages_lease_until_open",
