@@ -298,16 +298,23 @@ def _present(variables: Mapping[str, object]) -> dict[str, object]:
 
 
 def render(subject: str, html: str, text: str | None,
-           variables: Mapping[str, object]) -> RenderedEmail:
+           variables: Mapping[str, object], *, derive_text: bool = True) -> RenderedEmail:
     """The email for one person. Raises MissingValue for a variable with no value and no
     default, UnsafeTemplate for what the sandbox refuses, and RenderError for any other
-    template that cannot be run (``check_template`` says why beforehand)."""
+    template that cannot be run (``check_template`` says why beforehand).
+
+    A template without a text part of its own gets its text derived from the rendered
+    HTML (``html_to_text``); with ``derive_text=False`` that is left to the caller, who
+    gets an empty ``text`` (the sending engine derives it more cheaply where it can:
+    ``mail.rendering.text_from_shared``)."""
     values = _present(variables)
     try:
         subject_out = _compiled(subject or "", False).render(values)
         html_out = _compiled(html or "", True).render(values)
-        text_out = _compiled(text, False).render(values) if (text or "").strip() else \
-            html_to_text(html_out)
+        if (text or "").strip():
+            text_out = _compiled(text, False).render(values)
+        else:
+            text_out = html_to_text(html_out) if derive_text else ""
     except RenderError:
         raise
     except SecurityError as exc:
