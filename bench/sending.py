@@ -62,7 +62,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "orchid_bench"
+BENCH_DB = os.environ.get("ORCHID_BENCH_DB", "orchid_bench")
 KEY = "SG.test-key"
 SQLITE_DIR = Path("/tmp/orchid-sending-bench")
 CHUNK = 20_000
