@@ -245,3 +245,18 @@ def test_a_drip_whose_emails_sendgrid_keeps_refusing_pauses_itself(context, fake
         assert row.status is CampaignStatus.PAUSED
         assert row.paused_reason.startswith("paused itself: SendGrid refused 12")
     assert report.campaigns_paused and [k for k, _ in told].count("campaign paused") == 1
+
+
+def test_a_removed_sender_is_replaced_by_an_active_one(context, fake):
+    from orchid_desktop.services import senders
+
+    fill(context, 3)
+    old = senders.list_senders(context.sessions)[0]
+    senders.replace_senders(context.sessions, [senders.SenderRow(
+        None, "team@orchid.example", "Orchid Team", 1000)], context.staff_id)
+    engine = dispatcher(context)
+    engine.tick()
+    engine.close()
+    assert statuses(context) == {OutboxStatus.SENT: 3}
+    assert {b["from"]["email"] for b in fake.accepted} == {"team@orchid.example"}
+    assert old.from_email != "team@orchid.example"

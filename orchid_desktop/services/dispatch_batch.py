@@ -53,7 +53,10 @@ def load_batch(sessions: sessionmaker[Session], rows: Sequence[ClaimedRow], *, o
         identities = {s.id: s for s in session.scalars(select(SenderIdentity))}
         senders = {i: Sender.of(s) for i, s in identities.items()}
         sender_of = {r.id: r.sender_identity_id for r in rows}
-        unassigned = [r for r in rows if r.sender_identity_id is None]
+        # a row without a sender, or whose sender was removed in Settings since it was
+        # queued (SendGrid may no longer accept it), gets one here
+        unassigned = [r for r in rows if r.sender_identity_id is None
+                      or not getattr(identities.get(r.sender_identity_id), "is_active", False)]
         if unassigned:
             last = _last_senders(session, unassigned, identities)
             active = sorted(i for i, s in identities.items() if s.is_active)
