@@ -286,20 +286,17 @@ def _backup(database: str | None) -> int:
 
 
 def _restore(path: Path, database: str | None) -> int:
-    from PySide6.QtCore import QLockFile  # no window: only its single-instance lock
-
     from orchid_desktop.app import open_context
     from orchid_desktop.config.settings import SettingsStore
     from orchid_desktop.db.engine import resolve_target
     from orchid_desktop.services.backup import SHARED_DATABASE_NOTE, restore
+    from orchid_desktop.ui.single_instance import instance_lock  # the window's lock only
 
     paths = AppPaths.default()
     target = resolve_target(database, SettingsStore(paths.settings_file), paths)
     if target.is_shared:
         raise UserError(SHARED_DATABASE_NOTE)
-    paths.config_dir.mkdir(parents=True, exist_ok=True)
-    lock = QLockFile(str(paths.config_dir / "instance.lock"))  # ui/single_instance.py's
-    lock.setStaleLockTime(0)
+    lock = instance_lock(paths.config_dir)
     if not lock.tryLock(0):
         raise UserError("Orchid Desktop is open on this workstation; quit it (File → Quit "
                         "Orchid Desktop) and run the restore again.")

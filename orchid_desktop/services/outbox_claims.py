@@ -264,14 +264,8 @@ def _within_allowances(session: Session, rows: Sequence, now: datetime) -> list:
                               .order_by(SenderIdentity.id)  # one lock order: no deadlock
                               .with_for_update()).all()
     for sender in senders:
-        if sender.sends_counted_on != today:
-            sender.sends_today, sender.sends_counted_on = 0, today
-        left = daily_allowance(sender.daily_limit, sender.warmup_started_on, today) \
-            - sender.sends_today
         mine = by_sender[sender.id]
-        taken = mine[:max(0, left)]
-        sender.sends_today += len(taken)
-        held.update(row.id for row in mine[len(taken):])
+        held.update(row.id for row in mine[_take_allowance(sender, len(mine), today):])
     if held:
         tomorrow = next_day_start(now)
         for chunk in _chunks(sorted(held)):
@@ -294,12 +288,16 @@ def count_sends(session: Session, sender_id: int, count: int, today: date) -> in
     """Count ``count`` sends against a sender (rows that had none, given the default
     sender by the dispatcher); returns how many of them fit today's allowance."""
     sender = session.get(SenderIdentity, sender_id, with_for_update=True)
-    if sender is None:
-        return 0
+    return 0 if sender is None else _take_allowance(sender, count, today)
+
+
+def _take_allowance(sender: SenderIdentity, wanted: int, today: date) -> int:
+    """Count up to ``wanted`` sends against a (locked) sender's allowance for today —
+    its daily limit, or less while warming up; returns how many fit."""
     if sender.sends_counted_on != today:
         sender.sends_today, sender.sends_counted_on = 0, today
-    fit = max(0, min(count, daily_allowance(sender.daily_limit, sender.warmup_started_on,
-                                            today) - sender.sends_today))
+    fit = max(0, min(wanted, daily_allowance(sender.daily_limit, sender.warmup_started_on,
+                                             today) - sender.sends_today))
     sender.sends_today += fit
     return fit
 

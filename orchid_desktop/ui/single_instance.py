@@ -14,16 +14,23 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 SHOW_MESSAGE = b"show\n"
 
 
+def instance_lock(config_dir: Path) -> QLockFile:
+    """The lock the running window holds; also taken by ``orchid-desktop restore`` so the
+    window cannot start while the database file is being replaced."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(config_dir / "instance.lock"))
+    lock.setStaleLockTime(0)  # stale only when its process is gone
+    return lock
+
+
 class SingleInstance(QObject):
     activation_requested = Signal()
 
     def __init__(self, config_dir: Path, parent: QObject | None = None):
         super().__init__(parent)
-        config_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = instance_lock(config_dir)
         digest = hashlib.sha256(f"{getpass.getuser()}|{config_dir.resolve()}".encode())
         self.server_name = f"orchid-desktop-{digest.hexdigest()[:20]}"
-        self._lock = QLockFile(str(config_dir / "instance.lock"))
-        self._lock.setStaleLockTime(0)  # stale only when its process is gone
         self._server: QLocalServer | None = None
 
     def acquire(self) -> bool:
