@@ -1,22 +1,45 @@
 """A local stand-in for SendGrid's API, driven by the real ``sendgrid`` client.
 
-It validates every mail/send body against the reference JSON schema in
-``../shared/reference`` (and the limits the schema cannot express), records what it
-accepted, and injects faults on request: a status code (429, 5xx, 401…) with headers,
-or a stall longer than the client's timeout.
+It validates every mail/send body against the project's JSON schema of that body,
+``sendgrid_mail_send.schema.json`` beside this file (and the limits the schema cannot
+express), records what it accepted, and injects faults on request: a status code (429,
+5xx, 401…) with headers, or a stall longer than the client's timeout.
+
+A schema that cannot be loaded fails the construction of the fake, not a request. A bug
+in the fake's own handlers is answered with a 500 naming it (not a dropped connection,
+which a client would take for a network fault) and recorded in ``handler_errors``;
+leaving the ``with`` block then raises, so a test cannot pass over it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "shared" / "reference" / \
-    "sendgrid-mail-send.schema.json"
+# The request body of POST /v3/mail/send (draft 2020-12); its $comment says where it comes
+# from and where it is stricter than the published spec
+SCHEMA_PATH = Path(__file__).with_name("sendgrid_mail_send.schema.json")
+
+
+def load_validator(path: Path | None = None):
+    """A format-checking validator for the schema at ``path`` (default ``SCHEMA_PATH``),
+    or a RuntimeError naming the file when it is missing, unreadable or not a schema."""
+    import jsonschema
+
+    path = path or SCHEMA_PATH
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except (OSError, ValueError, jsonschema.SchemaError) as exc:
+        raise RuntimeError(f"fake SendGrid cannot validate: {path} is not a readable "
+                           f"JSON schema ({type(exc).__name__}: {exc})") from exc
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 @dataclass
@@ -55,8 +78,13 @@ class FakeSendGrid:
         # {category: {"YYYY-MM-DD": {metric: count}}} (a category absent here is unknown)
         self.suppressions: dict[str, list[dict]] = {}
         self.stats: dict[str, dict[str, dict[str, int]]] = {}
-        self._validator = None
+        # built here, not in the first request's thread: a missing schema fails the test
+        # at its start instead of dropping that request's connection
+        self._validator = load_validator()
         self._lock = threading.Lock()
+        # unexpected exceptions in the handlers (method, path, traceback): each was answered
+        # with a 500, and __exit__ raises when there are any
+        self.handler_errors: list[tuple[str, str, str]] = []
         # POST side: a pause before each mail/send is handled (a slow server, so a
         # killed client leaves requests in flight), addresses refused with SendGrid's
         # 400 reason, the message id answered for each accepted body, and counters
@@ -77,25 +105,39 @@ class FakeSendGrid:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+        with self._lock:
+            errors = list(self.handler_errors)
+        if errors and exc_type is None:  # the block's own exception says more; keep it
+            raise AssertionError(
+                f"{len(errors)} unexpected error(s) in the fake SendGrid's handlers:\n"
+                + "\n".join(f"{method} {path}\n{trace}" for method, path, trace in errors))
 
-    def validation_errors(self, body: dict) -> list[str]:
-        if self._validator is None:
-            import jsonschema
-
-            schema = json.loads(SCHEMA_PATH.read_text())
-            self._validator = jsonschema.Draft202012Validator(
-                schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-        errors = [e.message for e in self._validator.iter_errors(body)]
-        personalizations = body.get("personalizations") or []
-        if not personalizations:
+    def validation_errors(self, body: object) -> list[str]:
+        """What SendGrid would refuse in a mail/send body: the schema's errors, then the
+        limits a JSON schema cannot express."""
+        schema_errors = list(self._validator.iter_errors(body))
+        errors = [e.message for e in schema_errors]
+        if not isinstance(body, dict):
+            return errors
+        personalizations = body.get("personalizations")
+        if not isinstance(personalizations, list):  # missing or mistyped: the schema said so
+            return errors
+        # The schema has minItems/maxItems too: say it once (these words when it did not)
+        said = {e.validator for e in schema_errors if list(e.path) == ["personalizations"]}
+        if not personalizations and "minItems" not in said:
             errors.append("personalizations must not be empty")
-        if len(personalizations) > 1000:
+        if len(personalizations) > 1000 and "maxItems" not in said:
             errors.append("at most 1000 personalizations")
-        addresses = [to["email"].lower() for p in personalizations
-                     for kind in ("to", "cc", "bcc") for to in p.get(kind, [])]
+        # only well-formed recipients (the schema reports the others)
+        addresses = [to["email"].lower() for p in personalizations if isinstance(p, dict)
+                     for kind in ("to", "cc", "bcc") if isinstance(p.get(kind), list)
+                     for to in p[kind]
+                     if isinstance(to, dict) and isinstance(to.get("email"), str)]
+        if len(addresses) > 1000:
+            errors.append("at most 1000 recipients (to, cc and bcc) per request")
         if len(addresses) != len(set(addresses)):
             errors.append("each address may appear once per request")
         return errors
@@ -177,12 +219,15 @@ class FakeSendGrid:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            replied = False  # per request: whether a status line has been sent
+
             def log_message(self, *args):  # keep test output quiet
                 pass
 
             def _reply(self, status: int, body: dict | None = None,
                        headers: dict[str, str] | None = None) -> None:
                 payload = json.dumps(body).encode() if body is not None else b""
+                self.replied = True
                 self.send_response(status)
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
@@ -210,8 +255,28 @@ class FakeSendGrid:
                             fault.headers)
                 return True
 
+            def _guarded(self, method: str, handle) -> None:
+                """Run ``handle``; a bug in it becomes a 500 that says what happened, and
+                an entry in ``handler_errors``, instead of a closed connection."""
+                self.replied = False
+                try:
+                    handle()
+                except ConnectionError:  # the client went away (killed): not a bug here
+                    raise
+                except Exception as exc:
+                    with fake._lock:
+                        fake.handler_errors.append(
+                            (method, self.path, traceback.format_exc()))
+                    if not self.replied:  # a half-sent answer cannot be replaced
+                        self._reply(500, {"errors": [{
+                            "message": f"fake SendGrid handler error: "
+                                       f"{type(exc).__name__}: {exc}"}]})
+
             def do_GET(self):
                 fake.requests.append(("GET", self.path))
+                self._guarded("GET", self._get)
+
+            def _get(self) -> None:
                 if self._fault() or not self._authorised():
                     return
                 self._reply(*fake.answer_get(self.path))
@@ -225,7 +290,7 @@ class FakeSendGrid:
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                 try:
-                    self._post(raw)
+                    self._guarded("POST", lambda: self._post(raw))
                 finally:
                     with fake._lock:
                         fake.in_flight -= 1
@@ -243,9 +308,9 @@ class FakeSendGrid:
                     return
                 body = json.loads(raw or b"{}")
                 errors = fake.validation_errors(body)
-                refused = [(n, to["email"]) for n, p in enumerate(body.get("personalizations")
-                                                                  or []) for to in p["to"]
-                           if to["email"] in fake.refuse]
+                refused = [] if errors else [
+                    (n, to["email"]) for n, p in enumerate(body["personalizations"])
+                    for to in p["to"] if to["email"] in fake.refuse]
                 if errors or refused:
                     fake.rejected.append((body, errors + [fake.refuse[e] for _, e in refused]))
                     self._reply(400, {"errors": [{"message": m} for m in errors] + [
