@@ -12,6 +12,9 @@ from orchid_desktop.db.models import Base
 from orchid_desktop.db.search_index import include_object
 
 config = context.config
+# What autogenerate compares with. The migrations must not lean on it (the models change
+# later): Alembic would name a constraint by its naming convention unless the migration
+# names it in full with op.f(); tests/test_migrations_frozen.py runs them without it.
 target_metadata = Base.metadata
 
 
