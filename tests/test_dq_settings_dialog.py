@@ -12,9 +12,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox
 from sqlalchemy import func, select
 
 from orchid_desktop.db.models import AuditEntry, DQRuleSet, Staff
-from orchid_desktop.domain import dq_parameters as dqp
-from orchid_desktop.domain.dq_defaults import SCREENED_TYPES, default_rules
-from orchid_desktop.domain.screening_rules import checks_for
+from orchid_desktop.domain import dq_rules
+from orchid_desktop.domain.dq_rules import SCREENED_TYPES, default_rules
 from orchid_desktop.domain.vocab import ApplicantType
 from orchid_desktop.services import screening
 from orchid_desktop.ui.application import make_qapplication
@@ -284,34 +283,33 @@ def test_cancel_with_edits_asks_before_discarding(open_dialog, monkeypatch):
 
 @pytest.mark.parametrize("kind", SCREENED_TYPES)
 def test_every_default_rule_and_parameter_is_described(kind):
-    described = dqp.rules_for(kind)
-    assert set(described) == set(default_rules(kind)) == set(checks_for(kind))
+    described = dq_rules.registry_for(kind)
+    assert set(described) == set(default_rules(kind))
     for key, settings in default_rules(kind).items():
         rule = described[key]
         assert rule.label and rule.description
         assert {p.key for p in rule.parameters} == set(settings) - {"enabled", "basis"}, key
         for p in rule.parameters:
-            assert p.label and p.kind in (dqp.INT, dqp.FLOAT, dqp.BOOL, dqp.CHOICES,
-                                          dqp.CHOICE, dqp.DATE)
-            if p.kind in (dqp.INT, dqp.FLOAT):
+            assert p.label and p.kind in dq_rules.KINDS
+            if p.kind in (dq_rules.INT, dq_rules.FLOAT):
                 assert p.minimum <= settings[p.key] <= p.maximum, (key, p.key)
-            if p.kind in (dqp.CHOICES, dqp.CHOICE):
+            if p.kind in (dq_rules.CHOICES, dq_rules.CHOICE):
                 assert p.choices, (key, p.key)
 
 
 @pytest.mark.parametrize("kind", SCREENED_TYPES)
 def test_the_defaults_are_valid(kind):
-    assert dqp.validate(kind, default_rules(kind)) == []
+    assert dq_rules.validate(kind, default_rules(kind)) == []
 
 
 def test_choices_come_from_the_form_catalogues():
-    carrier = dqp.rules_for(CARRIER)
-    states = dict(carrier["state"].parameter("blocked_states").choices)
+    carrier = dq_rules.registry_for(CARRIER)
+    states = dict(carrier["state"].param("blocked_states").choices)
     assert states["LA"] == "LA — Louisiana" and len(states) == 52
-    methods = dict(dqp.rules_for(DONOR)["contraception"].parameter("defer_methods").choices)
+    methods = dict(dq_rules.registry_for(DONOR)["contraception"].param("defer_methods").choices)
     assert methods["depo_provera"] == "Depo-Provera" and "none" not in methods
-    assert "none" not in dict(carrier["assistance"].parameter("dq_programs").choices)
-    assert dict(carrier["complications"].parameter("flag_conditions").choices)[
+    assert "none" not in dict(carrier["assistance"].param("dq_programs").choices)
+    assert dict(carrier["complications"].param("flag_conditions").choices)[
         "hypertension"] == "High blood pressure in pregnancy"
 
 
@@ -326,7 +324,7 @@ def test_validate_lists_every_donor_problem_at_once():
     rules["genetics"]["flag_adopted_without_history"] = "yes"
     rules["education"]["minimum"] = "phd"
     rules["psychiatric"]["enabled"] = 1
-    assert dqp.validate(DONOR, rules) == [
+    assert dq_rules.validate(DONOR, rules) == [
         "Age: 'disqualify under' (31) must be below 'flag from' (31)",
         "BMI: 'flag from' (31) must be at most 'disqualify over' (30)",
         "Nicotine: 're-apply after' (-5) must be at least 1",
@@ -347,7 +345,7 @@ def test_validate_lists_every_carrier_problem_at_once():
     rules["state"].update(blocked_states=["LA", "ZZ"], reviewed_on="soon")
     rules["residency"]["allowed"] = []
     rules["bmi"]["flag_from"] = True  # a bool is not a number
-    assert dqp.validate(CARRIER, rules) == [
+    assert dq_rules.validate(CARRIER, rules) == [
         "Age: 'disqualify over' (99) must be at most 60",
         "Deliveries and C-sections: 'flag from C-sections' (3) must be at most "
         "'disqualify over C-sections' (2)",
@@ -366,5 +364,5 @@ def test_validate_leaves_unknown_keys_and_basis_alone():
     rules["state"]["basis"] = 42
     rules["state"]["source_url"] = ["not", "judged"]
     rules["moon"] = {"enabled": "maybe"}
-    assert dqp.validate(CARRIER, rules) == []
-    assert dqp.validate(ApplicantType.OTHER, {"age": {"dq_under": "x"}}) == []
+    assert dq_rules.validate(CARRIER, rules) == []
+    assert dq_rules.validate(ApplicantType.OTHER, {"age": {"dq_under": "x"}}) == []

@@ -10,7 +10,7 @@ from orchid_desktop.db.models import (
     Template,
     TemplateVersion,
 )
-from orchid_desktop.domain.dq_defaults import default_rules
+from orchid_desktop.domain.dq_rules import default_rules
 from orchid_desktop.domain.templating import DECLARED_VARIABLES, make_environment
 from orchid_desktop.domain.vocab import ApplicantType, EmailKind
 from orchid_desktop.errors import UserError

@@ -1,4 +1,4 @@
-"""The screening rules engine (domain/screening_rules*.py): every default rule of DOMAIN.md
+"""The screening rules engine (domain/dq_rules): every default rule of DOMAIN.md
 for both applicant types at its boundaries, missing data, disabled rules, thresholds read
 from the settings, the overall outcome and its eligible date, and the JSON form.
 
@@ -15,14 +15,16 @@ from decimal import Decimal
 import pytest
 
 from orchid_desktop.domain.application_fields import BY_KEY, COMPLICATIONS
-from orchid_desktop.domain.dq_defaults import default_rules
-from orchid_desktop.domain.screening_rules import (
+from orchid_desktop.domain.dq_rules import (
+    NO_SETTINGS,
     Evaluation,
     Finding,
+    Rule,
     RuleResult,
     add_months,
-    checks_for,
+    default_rules,
     evaluate,
+    registry_for,
 )
 from orchid_desktop.domain.vocab import ApplicantType, ScreeningOutcome
 
@@ -520,12 +522,14 @@ def test_overall_outcome_takes_the_most_severe_rule(kind, changes, outcome):
     assert len(evaluation.fired()) == sum(r.outcome is not PASS for r in evaluation.results)
 
 
-def test_overall_eligible_on_is_the_latest_deferral(monkeypatch):
+def test_overall_eligible_on_is_the_latest_deferral():
     later = TODAY + timedelta(days=400)
-    monkeypatch.setitem(checks_for(CARRIER), "waiting_list", lambda s, a, kind: [
-        Finding(DEFER, "WAIT", "You can apply from later.", later)])
+    waiting_list = Rule("waiting_list", "Waiting list", "Everyone waits.", lambda s, a, kind: [
+        Finding(DEFER, "WAIT", "You can apply from later.", later)], NO_SETTINGS,
+        topic="waiting", questions={})
     rules = {**default_rules(CARRIER), "waiting_list": {"enabled": True}}
-    evaluation = run(CARRIER, {"last_delivery_date": months_ago(1)}, rules)
+    with registry_for(CARRIER).temporarily(waiting_list):
+        evaluation = run(CARRIER, {"last_delivery_date": months_ago(1)}, rules)
     assert evaluation.outcome is DEFER
     assert [r.eligible_on for r in evaluation.fired()] == [add_months(months_ago(1), 6), later]
     assert evaluation.eligible_on == later

@@ -6,8 +6,11 @@ from __future__ import annotations
 import copy
 from datetime import date
 
+import pytest
+
 from orchid_desktop.db.models import AuditEntry, DQRuleSet, ScreeningEvaluation
 from orchid_desktop.domain.vocab import ApplicantType, ScreeningOutcome
+from orchid_desktop.errors import ConflictError
 from orchid_desktop.services import contacts, screening
 from tests.people_helpers import add_contact, person
 
@@ -73,3 +76,19 @@ def test_other_applicants_are_not_screened(context):
                              applicant_type="other")
     with context.sessions.begin() as session:
         assert screening.screen_contact(session, contact_id, today=TODAY) is None
+
+
+def test_a_save_built_on_an_older_version_is_refused_under_the_lock(context):
+    with context.sessions.begin() as session:
+        rules = copy.deepcopy(screening.current_rule_set(session, ApplicantType.EGG_DONOR).rules)
+        rules["age"]["dq_over"] = 33
+        screening.save_rule_set(session, ApplicantType.EGG_DONOR, rules,
+                                staff_id=context.staff_id, expected_version=1)
+    rules["age"]["dq_under"] = 19
+    with pytest.raises(ConflictError, match="changed on another workstation"), \
+            context.sessions.begin() as session:
+        screening.save_rule_set(session, ApplicantType.EGG_DONOR, rules,
+                                staff_id=context.staff_id, expected_version=1)
+    with context.sessions() as session:
+        current = screening.current_rule_set(session, ApplicantType.EGG_DONOR)
+        assert (current.version_number, current.rules["age"]["dq_under"]) == (2, 21)

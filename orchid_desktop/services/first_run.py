@@ -1,5 +1,6 @@
 """What a new database needs before anyone uses it: the agency row, the default DQ
-rules of DOMAIN.md, and the default template library. Safe to run at every start."""
+rules of DOMAIN.md, and the default template library; and, on an existing one, the DQ
+rules this version added (services/screening_upgrade.py). Safe to run at every start."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from orchid_desktop.db.models import (
     Template,
     TemplateVersion,
 )
-from orchid_desktop.domain.dq_defaults import SCREENED_TYPES, default_rules
+from orchid_desktop.domain.dq_rules import SCREENED_TYPES, default_rules
 from orchid_desktop.domain.templating import check_template, variables_used
 from orchid_desktop.domain.vocab import EmailKind
 
 from . import audit
+from .screening_upgrade import add_new_default_rules
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,9 @@ def ensure_first_run(sessions: sessionmaker[Session], staff_id: int | None) -> l
         added = _add_missing_library_templates(session, staff_id)
         if added:
             created.append(f"{added} library templates")
-    for item in created:
-        log.info("first run: created %s", item)
+    created += add_new_default_rules(sessions)
+    if created:  # one line for the log file, not one per item
+        log.info("first run: created %s", ", ".join(created))
     return created
 
 

@@ -12,21 +12,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from orchid_desktop.db.models import Contact, DQRuleSet, ScreeningEvaluation
 from orchid_desktop.domain.application_fields import BY_KEY
-from orchid_desktop.domain.dq_defaults import SCREENED_TYPES
-from orchid_desktop.domain.screening_rules import SEVERITY, Evaluation, evaluate
+from orchid_desktop.domain.dq_rules import SCREENED_TYPES, SEVERITY, Evaluation, evaluate
 from orchid_desktop.domain.vocab import OUTCOME_LABELS, ApplicantType, ScreeningOutcome
-from orchid_desktop.errors import UserError, ValidationError
+from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
 from . import audit
 from .drip_exit import leave_drips
 
 RESCREEN_BATCH = 200
+# any fixed number: the PostgreSQL advisory lock that makes writers of rule sets take turns
+RULE_SETS_LOCK = 0x0C41D_0002
 
 
 def current_rule_set(session: Session, applicant_type: ApplicantType, *,
@@ -36,13 +37,30 @@ def current_rule_set(session: Session, applicant_type: ApplicantType, *,
     return session.scalars(query.with_for_update() if for_update else query).first()
 
 
+def lock_rule_sets(session: Session) -> None:
+    """Writers of rule sets (a Save in the DQ settings, the upgrade at start) take turns on
+    PostgreSQL, until the transaction ends: the current version one of them reads stays
+    current until it commits. Without it a writer that waited on the row lock found no
+    current row once the other had committed, and then collided on version numbers.
+    (SQLite lets one writer in at a time.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(RULE_SETS_LOCK)))
+
+
 def save_rule_set(session: Session, applicant_type: ApplicantType, rules: dict[str, Any], *,
-                  staff_id: int | None, note: str | None = None) -> DQRuleSet:
-    """A new current version; the previous one is kept for the evaluations that used it."""
+                  staff_id: int | None, note: str | None = None,
+                  expected_version: int | None = None, is_system: bool = False) -> DQRuleSet:
+    """A new current version; the previous one is kept for the evaluations that used it.
+    ``expected_version``: the version the caller's rules were built on; if another is
+    current by the time the lock is held, nothing is saved (ConflictError)."""
     if applicant_type not in SCREENED_TYPES:
         raise ValidationError([f"{applicant_type.label} applicants are not screened."])
-    # locked: two workstations saving at once take turns, the second building on the first
+    lock_rule_sets(session)
     current = current_rule_set(session, applicant_type, for_update=True)
+    if expected_version is not None and (
+            current is None or current.version_number != expected_version):
+        raise ConflictError(f"The {applicant_type.label.lower()} rules were changed on another "
+                            "workstation meanwhile; nothing was saved.")
     if current is not None and current.rules == rules:
         return current  # nothing changed: no new version
     number = (current.version_number + 1) if current else 1
@@ -55,7 +73,7 @@ def save_rule_set(session: Session, applicant_type: ApplicantType, rules: dict[s
     session.add(new)
     session.flush()
     audit.record(session, staff_id=staff_id, entity_type="dq_rule_set", entity_id=new.id,
-                 action="rules_changed", reason=note,
+                 action="rules_changed", reason=note, is_system=is_system,
                  changes=_rule_changes(current.rules if current else {}, rules))
     return new
 

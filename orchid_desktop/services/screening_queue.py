@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, tru
 from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import Client, Contact, ScreeningEvaluation
-from orchid_desktop.domain.dq_defaults import SCREENED_TYPES
+from orchid_desktop.domain.dq_rules import SCREENED_TYPES
 from orchid_desktop.domain.vocab import PipelineStage, ScreeningOutcome
 
 # the stages in which the rules and a screener decide (DOMAIN.md: inquiry to records)

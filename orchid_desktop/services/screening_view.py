@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import Contact, DQRuleSet, ScreeningEvaluation
 from orchid_desktop.domain.application_fields import BY_KEY
-from orchid_desktop.domain.dq_defaults import SCREENED_TYPES
-from orchid_desktop.domain.dq_parameters import rule_label
-from orchid_desktop.domain.screening_rules import SEVERITY, label_of
+from orchid_desktop.domain.dq_rules import SCREENED_TYPES, SEVERITY, rule_label
+from orchid_desktop.domain.dq_rules.wording import label_of
 from orchid_desktop.domain.vocab import ApplicantType, PipelineStage, ScreeningOutcome
 from orchid_desktop.errors import UserError
 
@@ -77,7 +76,8 @@ class ScreeningView:
                         if line.outcome in (ScreeningOutcome.DQ, ScreeningOutcome.FLAG)),
                        key=lambda line: -SEVERITY[line.outcome])
         rules = [(line.code,
-                  f"{rule_label(line.rule)}: {line.outcome.label} ({line.code})")
+                  f"{rule_label(line.rule, self.applicant_type)}: {line.outcome.label} "
+                  f"({line.code})")
                  for line in fired]
         return rules + list(REJECTION_REASONS)
 

@@ -1,7 +1,8 @@
 """The editors of the DQ settings dialog: one widget per rule parameter.
 
-Each Editor is built from a domain/dq_parameters.py Parameter and reads and sets its value
-as the rule settings hold it; a list parameter is a ChoiceGrid of check boxes.
+Each Editor is built from a rule parameter of the registry (domain/dq_rules/params.py) and
+reads and sets its value as the rule settings hold it; a list parameter is a ChoiceGrid of
+check boxes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from orchid_desktop.domain import dq_parameters as dqp
+from orchid_desktop.domain.dq_rules import BOOL, CHOICE, DATE, FLOAT, INT, Param
 
 NUMBER_WIDTH = 150  # spin boxes hold a short number and its unit; stretched they look empty
 WIDE_LIST = 12  # a list with more choices than this (the states) gets the full row
@@ -67,19 +68,19 @@ class ChoiceGrid(QWidget):
 class Editor:
     """One parameter's widget, read and set as the rule settings hold it."""
 
-    def __init__(self, p: dqp.Parameter, value: Any):
+    def __init__(self, p: Param, value: Any):
         self.parameter = p
-        if p.kind in (dqp.INT, dqp.FLOAT):
+        if p.kind in (INT, FLOAT):
             self.widget = self._number(p)
-        elif p.kind == dqp.BOOL:
+        elif p.kind == BOOL:
             self.widget = QCheckBox(p.label)
-        elif p.kind == dqp.CHOICE:
+        elif p.kind == CHOICE:
             self.widget = QComboBox()
             self.widget.setMinimumWidth(NUMBER_WIDTH)
             self.widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             for key, label in p.choices:
                 self.widget.addItem(label, key)
-        elif p.kind == dqp.DATE:
+        elif p.kind == DATE:
             self.widget = QDateEdit()
             self.widget.setCalendarPopup(True)
             self.widget.setDisplayFormat("d MMM yyyy")
@@ -91,9 +92,9 @@ class Editor:
         self.set_value(value)
 
     @staticmethod
-    def _number(p: dqp.Parameter):
-        spin = QDoubleSpinBox() if p.kind == dqp.FLOAT else QSpinBox()
-        if p.kind == dqp.FLOAT:
+    def _number(p: Param):
+        spin = QDoubleSpinBox() if p.kind == FLOAT else QSpinBox()
+        if p.kind == FLOAT:
             spin.setDecimals(1)
         spin.setRange(p.minimum if p.minimum is not None else 0,
                       p.maximum if p.maximum is not None else 9999)
@@ -105,29 +106,29 @@ class Editor:
 
     def value(self) -> Any:
         kind, w = self.parameter.kind, self.widget
-        if kind == dqp.FLOAT:
+        if kind == FLOAT:
             return round(w.value(), 1)  # no binary noise such as 27.500000001 in the rules
-        if kind == dqp.BOOL:
+        if kind == BOOL:
             return w.isChecked()
-        if kind == dqp.CHOICE:
+        if kind == CHOICE:
             return w.currentData()
-        if kind == dqp.DATE:
+        if kind == DATE:
             return w.date().toPython().isoformat()
         return w.value()  # INT, CHOICES
 
     def set_value(self, value: Any) -> None:
         kind, w = self.parameter.kind, self.widget
-        if kind in (dqp.INT, dqp.FLOAT):
+        if kind in (INT, FLOAT):
             # a stored value that is no number (validate names it) shows as the minimum
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            w.setValue((int(value) if kind == dqp.INT else value) if number else w.minimum())
-        elif kind == dqp.BOOL:
+            w.setValue((int(value) if kind == INT else value) if number else w.minimum())
+        elif kind == BOOL:
             w.setChecked(bool(value))
-        elif kind == dqp.CHOICE:
+        elif kind == CHOICE:
             if w.findData(value) < 0:
                 w.addItem(f"{value} (not a known choice)", value)
             w.setCurrentIndex(w.findData(value))
-        elif kind == dqp.DATE:
+        elif kind == DATE:
             try:
                 w.setDate(QDate(date.fromisoformat(str(value))))
             except ValueError:

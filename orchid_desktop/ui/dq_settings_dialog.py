@@ -1,8 +1,8 @@
 """DQ settings: the screening rules of each applicant type, one tab per type.
 
-The widgets are generated from domain/dq_parameters.py (the editors live in
-ui/dq_rule_editors.py), so a parameter described there is editable here without UI work.
-Saving validates everything first (domain.dq_parameters.validate), then writes one new
+The widgets are generated from the rule registry (domain/dq_rules; the editors live in
+ui/dq_rule_editors.py), so a parameter declared there is editable here without UI work.
+Saving validates everything first (domain.dq_rules.validate), then writes one new
 rule-set version per changed type in a single transaction (services.screening
 .save_rule_set audits what changed). No session stays open while the dialog is shown: the
 rules are read once when it opens.
@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 
 from orchid_desktop.app import AppContext
 from orchid_desktop.db.models import Staff
-from orchid_desktop.domain import dq_parameters as dqp
-from orchid_desktop.domain.dq_defaults import SCREENED_TYPES, default_rules
+from orchid_desktop.domain import dq_rules
+from orchid_desktop.domain.dq_rules import SCREENED_TYPES, default_rules
 from orchid_desktop.domain.vocab import ApplicantType
 from orchid_desktop.errors import ConflictError, UserError
 from orchid_desktop.services import screening
@@ -121,7 +121,7 @@ class RuleSetPage(QWidget):
         rules_layout = QVBoxLayout(body)
         rules_layout.setContentsMargins(0, 4, 8, 8)
         rules_layout.setSpacing(10)
-        described = dqp.rules_for(applicant_type)
+        described = dq_rules.registry_for(applicant_type)
         # the engine runs rules in the stored order; a default rule not stored yet comes last
         for key in [k for k in self.original if k in described] + [
                 k for k in self.defaults if k not in self.original and k in described]:
@@ -147,7 +147,7 @@ class RuleSetPage(QWidget):
         layout.addLayout(header)
         layout.addWidget(scroll, 1)
 
-    def _rule_box(self, rule: dqp.Rule) -> QGroupBox:
+    def _rule_box(self, rule: dq_rules.Rule) -> QGroupBox:
         stored = self.original.get(rule.key)
         settings = stored if stored is not None else self.defaults[rule.key]
         box = QGroupBox(rule.label)
@@ -169,14 +169,14 @@ class RuleSetPage(QWidget):
         for p in rule.parameters:
             value = settings.get(p.key, self.defaults[rule.key].get(p.key))
             editor = editors[p.key] = Editor(p, copy.deepcopy(value))
-            if p.kind == dqp.BOOL:
+            if p.kind == dq_rules.BOOL:
                 form.addRow(self._label(""), editor.widget)
-            elif p.kind == dqp.CHOICES and len(p.choices) > WIDE_LIST:
+            elif p.kind == dq_rules.CHOICES and len(p.choices) > WIDE_LIST:
                 summary = _hint("")
                 form.addRow(self._label(p.label), summary)
                 form.addRow(editor.widget)
                 self._summarise(editor, summary)
-            elif p.kind == dqp.DATE and rule.key == "state":
+            elif p.kind == dq_rules.DATE and rule.key == "state":
                 form.addRow(self._label(p.label), self._reviewed_row(editor, editors))
             else:
                 form.addRow(self._label(p.label), editor.widget)
@@ -312,7 +312,7 @@ class DQSettingsDialog(QDialog):
         problems = []
         for kind, rules in edited.items():
             problems += [f"{kind.label} — {problem}" for problem in
-                         dqp.validate(kind, rules)]
+                         dq_rules.validate(kind, rules)]
         if problems:
             self.show_problems(problems)
             return
@@ -331,8 +331,11 @@ class DQSettingsDialog(QDialog):
                             f"The {kind.label.lower()} rules were changed on another "
                             f"workstation (now version {now}) since you opened this "
                             "window. Close it and open it again to see them.")
+                    # checked again under the lock: a version committed since (another
+                    # workstation's Save, or its upgrade at start) is never overwritten
                     new = screening.save_rule_set(session, kind, rules,
-                                                  staff_id=self.context.staff_id, note=note)
+                                                  staff_id=self.context.staff_id, note=note,
+                                                  expected_version=now)
                     if current is None or new.id != current.id:
                         saved.append(kind)
         except UserError as error:

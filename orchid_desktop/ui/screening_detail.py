@@ -17,8 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from orchid_desktop.domain.dq_parameters import rule_label
-from orchid_desktop.domain.screening_rules import SEVERITY
+from orchid_desktop.domain.dq_rules import SEVERITY, rule_label
 from orchid_desktop.domain.vocab import ScreeningOutcome
 from orchid_desktop.services.screening_view import ScreeningView
 
@@ -120,7 +119,8 @@ class ScreeningDetail(QStackedWidget):
         self.table.setRowCount(len(lines))
         for row, line in enumerate(lines):
             answers = "\n".join(f"{label}: {value}" for label, value in line.answers)
-            cells = (rule_label(line.rule), line.outcome.label, line.message, answers)
+            cells = (rule_label(line.rule, view.applicant_type), line.outcome.label, line.message,
+                     answers)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(f"{line.code}: {line.message}" if column < 3 else answers)

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from orchid_desktop.app import AppContext
 from orchid_desktop.db.models import Contact
-from orchid_desktop.domain.dq_defaults import SCREENED_TYPES
+from orchid_desktop.domain.dq_rules import SCREENED_TYPES
 from orchid_desktop.errors import UserError, ValidationError
 from orchid_desktop.services import screening
 from orchid_desktop.services import screening_decisions as decide
