@@ -561,9 +561,17 @@ def test_types_that_are_not_screened_pass_with_no_results(kind, rules):
     assert evaluate(kind, rules, {}, TODAY) == Evaluation(PASS, None, ())
 
 
-def test_a_rule_the_engine_does_not_know_is_an_error():
-    with pytest.raises(ValueError, match="no screening rule 'zika'"):
-        evaluate(DONOR, {**default_rules(DONOR), "zika": {"enabled": True}}, DONOR_OK, TODAY)
+def test_a_rule_from_a_newer_release_is_flagged_for_review_not_passed_or_crashed():
+    """A newer workstation on the same shared database added a rule this one lacks."""
+    evaluation = evaluate(DONOR, {**default_rules(DONOR), "zika": {"enabled": True}},
+                          DONOR_OK, TODAY)
+    unknown = next(r for r in evaluation.results if r.rule == "zika")
+    assert (unknown.outcome, unknown.code) == (ScreeningOutcome.FLAG, "UNKNOWN_RULE")
+    assert "newer Orchid Desktop" in unknown.message
+    assert evaluation.outcome is ScreeningOutcome.FLAG
+    switched_off = evaluate(DONOR, {**default_rules(DONOR), "zika": {"enabled": False}},
+                            DONOR_OK, TODAY)
+    assert switched_off.outcome is PASS
 
 
 def test_every_field_a_rule_reads_is_in_the_catalogue_for_its_type():

@@ -16,7 +16,7 @@ from typing import Any
 from ..application_fields import BY_KEY
 from ..vocab import ApplicantType
 from .answers import Answers
-from .outcomes import DEFER, NEEDS_DATA, PASS, SEVERITY, Evaluation, Finding, RuleResult
+from .outcomes import DEFER, FLAG, NEEDS_DATA, PASS, SEVERITY, Evaluation, Finding, RuleResult
 from .registry import registry_for
 from .spec import Rule
 
@@ -43,6 +43,16 @@ def run_rule(rule: Rule[Any], stored: Mapping[str, Any], profile: Mapping[str, A
                       answers.inputs)
 
 
+def _unknown_rule(key: str) -> RuleResult:
+    """A rule this release does not know: on a shared database a newer workstation added
+    it at start (services/screening_upgrade.py). It cannot be run here, and an unrun rule
+    must never pass in silence, so a person reviews it (FLAG) until this workstation is
+    updated."""
+    return RuleResult(key, FLAG, "UNKNOWN_RULE",
+                      f"The screening rule “{key}” comes from a newer Orchid Desktop and "
+                      "was not checked on this workstation: review it by hand, or update.")
+
+
 def evaluate(applicant_type: ApplicantType, rules: Mapping[str, Mapping[str, Any]],
              profile: Mapping[str, Any], today: date) -> Evaluation:
     """Every enabled rule, in the order of the stored rule set, against the profile on
@@ -56,7 +66,8 @@ def evaluate(applicant_type: ApplicantType, rules: Mapping[str, Mapping[str, Any
             continue
         rule = registry.get(key)
         if rule is None:
-            raise ValueError(f"There is no screening rule {key!r} for {applicant_type}.")
+            results.append(_unknown_rule(key))
+            continue
         results.append(run_rule(rule, stored, profile, today, applicant_type))
     outcome = max((r.outcome for r in results), key=SEVERITY.__getitem__, default=PASS)
     eligible_on = max((r.eligible_on for r in results if r.outcome is DEFER and r.eligible_on),
