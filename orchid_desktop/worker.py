@@ -14,7 +14,12 @@ import signal
 import threading
 from datetime import timedelta
 
-from orchid_desktop.scheduler.jobs import SendingScheduler, local_mode, make_dispatcher
+from orchid_desktop.scheduler.jobs import (
+    SendingScheduler,
+    did_something,
+    local_mode,
+    make_dispatcher,
+)
 from orchid_desktop.services.dispatch import DispatchSettings
 
 log = logging.getLogger(__name__)
@@ -43,8 +48,16 @@ def run_worker(args: argparse.Namespace, database: str | None) -> int:
 
 
 def _say(kind: str, payload) -> None:
-    if kind in ("key refused", "campaign paused", "job failed", "deferred due"):
+    """The worker's output on stdout: what staff must know, a line for each round that
+    did something (not for the quiet ones every 30 s), the syncs' results. The log file
+    has its own lines; the terminal shows log lines only for warnings and errors (so a
+    failed job is said there, once, not here again)."""
+    if kind in ("key refused", "campaign paused", "deferred due"):
         print(f"{kind}: {payload}", flush=True)
+    elif kind == "dispatched" and did_something(payload):
+        print(f"dispatch: {payload.summary()}", flush=True)
+    elif kind in ("suppressions synced", "stats synced") and hasattr(payload, "summary"):
+        print(payload.summary(), flush=True)
 
 
 def _once(args: argparse.Namespace, context) -> int:

@@ -125,9 +125,10 @@ class SendingScheduler:
         self.scheduler.modify_job("dispatch", next_run_time=datetime.now().astimezone())
 
     def _job_failed(self, event) -> None:
+        # the one line (and traceback) for a failed job: logging_setup drops APScheduler's.
+        # event.traceback is text in APScheduler 3: the exception carries the real one
         log.error("scheduled job %s failed: %r", event.job_id, event.exception,
-                  exc_info=(type(event.exception), event.exception, event.traceback)
-                  if event.traceback else None)
+                  exc_info=event.exception)
         self.on_event("job failed", f"{event.job_id}: {event.exception}")
 
     # -- the jobs ----------------------------------------------------------------------------
@@ -141,8 +142,7 @@ class SendingScheduler:
 
     def _dispatch_once(self) -> DispatchReport:
         report = self.dispatcher.tick()
-        if report.claimed or report.queued or report.became_uncertain \
-                or report.returned_to_queue:
+        if did_something(report):  # a quiet tick (every 30 s) leaves no line
             log.info("dispatch: %s", report.summary())
         self.on_event("dispatched", report)
         return report
@@ -155,7 +155,6 @@ class SendingScheduler:
 
         api = SendGridApi(api_key(self.context), timeout=30.0)
         report = sendgrid_sync.sync_suppressions(self.context.sessions, api)
-        log.info("suppression sync: %s", report)
         self.on_event("suppressions synced", report)
         return report
 
@@ -167,7 +166,6 @@ class SendingScheduler:
 
         api = SendGridApi(api_key(self.context), timeout=30.0)
         report = sendgrid_sync.sync_stats(self.context.sessions, api)
-        log.info("stats sync: %s", report)
         self.on_event("stats synced", report)
         return report
 
@@ -183,10 +181,14 @@ class SendingScheduler:
     def backup(self):
         from orchid_desktop.services import backup
 
-        path = backup.daily_backup(self.context)
-        if path is not None:
-            log.info("daily backup: %s", path)
-        return path
+        return backup.daily_backup(self.context)  # which logs the copy it made
+
+
+def did_something(report: DispatchReport) -> bool:
+    """Whether a dispatch tick is worth a line: it queued, claimed (and so sent, saved,
+    failed, …) or settled something; "nothing due" is not."""
+    return bool(report.claimed or report.queued or report.became_uncertain
+                or report.returned_to_queue or report.campaigns_paused)
 
 
 def reset_quotas(sessions, *, now: datetime | None = None) -> int:

@@ -108,6 +108,9 @@ def open_table(path: str | Path) -> TableSource:
     a tab-separated export saved as "leads.xls" opens as text."""
     path = Path(path)
     name, suffix = path.name, path.suffix.lower()
+    if path.is_dir():
+        raise UnreadableFile(f"{path} is a folder, not a file: give a .csv, .tsv, .txt,"
+                             " .xlsx, .xls or .ods file.")
     if not path.is_file():
         raise UnreadableFile(f"{name} could not be read: the file does not exist"
                              " (it may have been moved or renamed).")

@@ -25,6 +25,7 @@ from .tray import Tray
 log = logging.getLogger(__name__)
 
 SMOKE_TEST_MS = 300
+HEADLESS_PLATFORMS = ("offscreen", "minimal")  # Qt platforms no person looks at
 
 
 def make_qapplication() -> QApplication:
@@ -36,6 +37,11 @@ def make_qapplication() -> QApplication:
     app.setWindowIcon(app_icon())
     app.setStyleSheet(assets.read_text("style.qss"))
     return app
+
+
+def dialogs_can_be_seen() -> bool:
+    """False on Qt's offscreen and minimal platforms: no one could close a dialog."""
+    return QApplication.platformName() not in HEADLESS_PLATFORMS
 
 
 def tray_available() -> bool:
@@ -70,7 +76,8 @@ def run_gui(database: str | None, *, smoke_test: bool = False, load_demo: bool =
             except UserError as error:
                 log.warning("%s", error)
     except UserError as error:
-        if not smoke_test:
+        # the command line prints the one line; a dialog nobody can see would wait forever
+        if not smoke_test and dialogs_can_be_seen():
             QMessageBox.critical(None, "Orchid Desktop cannot start", str(error))
         if instance:
             instance.release()
