@@ -57,6 +57,16 @@ _GROUP_OUTCOME = {Group.DQ: ScreeningOutcome.DQ, Group.NEEDS_DATA: ScreeningOutc
                   Group.DEFERRED: ScreeningOutcome.DEFER, Group.PASSED: ScreeningOutcome.PASS}
 
 
+def anyone_to_screen(session: Session) -> bool:
+    """Whether any active contact is of a type the rules screen (the Screening tab shows
+    its empty state otherwise)."""
+    return bool(session.scalar(select(func.count()).select_from(
+        select(Contact.id).where(Contact.applicant_type.in_(SCREENED_TYPES),
+                                 Contact.merged_into_id.is_(None),
+                                 Contact.archived_at.is_(None)).limit(1)
+        .subquery())))
+
+
 def queue_condition(queue: str, today: date) -> ColumnElement[bool]:
     queue = Queue(queue or Queue.TO_DECIDE)
     screened_type = Contact.applicant_type.in_(SCREENED_TYPES)

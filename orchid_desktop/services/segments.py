@@ -93,6 +93,11 @@ def _models(segment: Segment):
     return {"leads": (Lead,), "contacts": (Contact,)}.get(segment.people, (Contact, Lead))
 
 
+def tag_names(session: Session) -> list[str]:
+    """Every tag's name, alphabetically: what an audience can be narrowed to."""
+    return list(session.scalars(select(Tag.name).order_by(Tag.name)))
+
+
 def count_audience(session: Session, segment: Segment) -> AudienceCount:
     def union(allowed: bool):
         queries = [_query(session, segment, m, allowed) for m in _models(segment)]

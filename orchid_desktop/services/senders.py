@@ -1,5 +1,5 @@
 """Sender identities: the verified From addresses campaigns send as, each with its own
-daily limit."""
+daily limit; and the check that the SendGrid key they send through may send mail."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from orchid_desktop.db.models import SenderIdentity
 from orchid_desktop.domain.contact_points import InvalidEmail, normalize_email
 from orchid_desktop.errors import ValidationError
+from orchid_desktop.mail import sendgrid_check
+from orchid_desktop.mail.sendgrid_check import KeyCheck
 
 from . import audit
 
@@ -101,3 +103,10 @@ def replace_senders(sessions: sessionmaker[Session], rows: list[SenderRow],
                 sender.is_active = False
                 audit.record(session, staff_id=staff_id, entity_type="sender_identity",
                              entity_id=sender.id, action="deactivated")
+
+
+def check_api_key(api_key: str) -> KeyCheck:
+    """Ask SendGrid whether the key works and may send mail, without sending anything.
+    Waits on the network (run it off the GUI thread); never raises for SendGrid's answer:
+    ``ok`` and ``message`` (a sentence to show) say how it went."""
+    return sendgrid_check.check_api_key(api_key)

@@ -16,6 +16,7 @@ stats dialog's *Sync now* calls both.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 SYNC_KEY = "sendgrid_sync"  # AppState: per-list cursors and the last suppression sync
 STATS_KEY = "sendgrid_stats_sync"  # AppState: the last stats sync
 OVERLAP_SECONDS = 6 * 3600
+SYNC_NOW_TIMEOUT_SECONDS = 30  # *Sync now*: someone is waiting for the answer
 STATS_BATCH = 10  # categories per request and per transaction
 
 KIND_REASONS = {
@@ -114,6 +116,24 @@ KIND_ONE = {"unsubscribes": "global unsubscribe", "group_unsubscribes": "group u
 
 def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
+# an API key to the client the syncs read SendGrid through (tests pass their own)
+ApiFactory = Callable[[str], SendGridApi]
+
+
+def sync_now(sessions: sessionmaker, api_key: str, *,
+             api_factory: ApiFactory | None = None) -> str:
+    """The stats dialog's *Sync now*: suppressions, then figures, through one client.
+    Returns both summaries in one text; raises ``SendGridApiError`` (a ``UserError``)."""
+    api = (api_factory or _sync_now_api)(api_key)
+    suppressions = sync_suppressions(sessions, api)
+    stats = sync_stats(sessions, api)
+    return f"{stats.summary()} {suppressions.summary()}"
+
+
+def _sync_now_api(api_key: str) -> SendGridApi:
+    return SendGridApi(api_key, timeout=SYNC_NOW_TIMEOUT_SECONDS)
 
 
 # -- suppressions ---------------------------------------------------------------------

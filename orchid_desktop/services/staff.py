@@ -32,3 +32,17 @@ def ensure_staff(sessions: sessionmaker[Session], login: str) -> int:
             session.rollback()
             return session.scalar(select(Staff.id).where(Staff.login == login))
         return staff.id
+
+
+def display_name(session: Session, staff_id: int | None) -> str | None:
+    """How the staff member is shown ("Dana Lee"), or None when there is no such row."""
+    if staff_id is None:
+        return None
+    staff = session.get(Staff, staff_id)
+    return staff.display_name if staff else None
+
+
+def email_address(session: Session, staff_id: int | None) -> str:
+    """The staff member's own email address, or "" when none is recorded."""
+    staff = session.get(Staff, staff_id) if staff_id is not None else None
+    return (staff.email or "") if staff else ""

@@ -27,6 +27,34 @@ class PersonRef:
     id: int
 
 
+@dataclass(frozen=True)
+class RecentPerson:
+    """Someone a template can be previewed for."""
+
+    ref: PersonRef
+    name: str  # first and last name; "" when neither is known
+    email: str
+
+
+def recent_people(session: Session, *, limit: int) -> list[RecentPerson]:
+    """The newest contacts, then the newest leads (``limit`` of each), that have an
+    address and are neither archived nor merged: whom staff most likely want to see an
+    email written for."""
+    people: list[RecentPerson] = []
+    kinds: tuple[tuple[Literal["lead", "contact"], type[Contact] | type[Lead]], ...] = (
+        ("contact", Contact), ("lead", Lead))
+    for kind, model in kinds:
+        query = select(model.id, model.first_name, model.last_name, model.email) \
+            .where(model.email.is_not(None), model.archived_at.is_(None)) \
+            .order_by(model.id.desc()).limit(limit)
+        if model is Contact:
+            query = query.where(Contact.merged_into_id.is_(None))
+        for id_, first, last, email in session.execute(query):
+            people.append(RecentPerson(PersonRef(kind, id_), f"{first} {last}".strip(),
+                                       email or ""))
+    return people
+
+
 def person_variables(session: Session, ref: PersonRef, *,
                      staff_id: int | None) -> dict[str, str]:
     """The variables for one lead or contact. The coordinator is the contact's assigned

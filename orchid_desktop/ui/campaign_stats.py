@@ -6,7 +6,6 @@ thread; the scheduler does the same on its own every few hours."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import (
@@ -33,7 +32,6 @@ from PySide6.QtWidgets import (
 
 from orchid_desktop.app import AppContext
 from orchid_desktop.errors import UserError
-from orchid_desktop.mail.sendgrid_api import SendGridApi
 from orchid_desktop.services import campaign_stats, sendgrid_sync
 from orchid_desktop.services.campaign_stats import CampaignStats, Figures
 
@@ -44,7 +42,6 @@ log = logging.getLogger(__name__)
 AnyIndex = QModelIndex | QPersistentModelIndex
 NO_PARENT = QModelIndex()
 
-SYNC_TIMEOUT_SECONDS = 30
 DAYS = 30
 # column title, figure, whether a rate follows the count
 COLUMNS = (("Sent", "sent", False), ("Delivered", "delivered", True),
@@ -143,14 +140,13 @@ class CampaignStatsDialog(QDialog):
 
     def __init__(self, context: AppContext, kind: str, item_id: int, name: str,
                  parent: QWidget | None = None,
-                 api_factory: Callable[[str], SendGridApi] | None = None):
+                 api_factory: sendgrid_sync.ApiFactory | None = None):
         super().__init__(parent)
         from .stats_chart import StatsChart
 
         assert kind in ("drip", "mass_email")
         self.context, self.kind, self.item_id = context, kind, item_id
-        self.api_factory = api_factory or (
-            lambda key: SendGridApi(key, timeout=SYNC_TIMEOUT_SECONDS))
+        self.api_factory = api_factory  # None: the service's own SendGrid client
         self.stats: CampaignStats | None = None
         self.syncing = False
         self.setWindowTitle(f"Stats — {name}")
@@ -284,10 +280,7 @@ class CampaignStatsDialog(QDialog):
         sessions, factory = self.context.sessions, self.api_factory
 
         def job() -> str:
-            api = factory(key)
-            suppressions = sendgrid_sync.sync_suppressions(sessions, api)
-            stats = sendgrid_sync.sync_stats(sessions, api)
-            return f"{stats.summary()} {suppressions.summary()}"
+            return sendgrid_sync.sync_now(sessions, key, api_factory=factory)
 
         run_in_background(job, self._synced, self._sync_failed, parent=self)
 

@@ -14,11 +14,9 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QVBoxLayout,
 )
-from sqlalchemy import select
 
-from orchid_desktop.db.models import Contact
 from orchid_desktop.errors import UserError
-from orchid_desktop.services import contacts, email_preferences, merge
+from orchid_desktop.services import contact_lookup, contacts, email_preferences, merge
 
 from .contact_dialog import ContactDialog
 from .lead_dialog import LeadDialog
@@ -108,9 +106,7 @@ class ContactsTab(PeopleTab):
         if not ids:
             return
         with self.context.sessions() as session:
-            addresses = list(dict.fromkeys(session.scalars(
-                select(Contact.email).where(Contact.id.in_(ids), Contact.email.is_not(None),
-                                            Contact.email != "").order_by(Contact.id))))
+            addresses = contact_lookup.email_addresses(session, ids)
         if not addresses:
             self.show_error("No email address to unsubscribe: the selected contacts have "
                             "none.")

@@ -34,12 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from orchid_desktop.app import AppContext
-from orchid_desktop.db.models import Staff
 from orchid_desktop.domain import dq_rules
 from orchid_desktop.domain.dq_rules import SCREENED_TYPES, default_rules
 from orchid_desktop.domain.vocab import ApplicantType
 from orchid_desktop.errors import ConflictError, UserError
-from orchid_desktop.services import screening
+from orchid_desktop.services import screening, staff
 
 from .dq_rule_editors import WIDE_LIST, Editor
 from .person_form import plain
@@ -82,14 +81,14 @@ def load_rule_sets(context: AppContext) -> dict[ApplicantType, LoadedRuleSet | N
             if row is None:
                 loaded[kind] = None
                 continue
-            staff = session.get(Staff, row.created_by_id) if row.created_by_id else None
+            changed_by = staff.display_name(session, row.created_by_id)
             created = row.created_at
             if created is not None and created.tzinfo is None:  # SQLite keeps no zone
                 created = created.replace(tzinfo=timezone.utc)
             loaded[kind] = LoadedRuleSet(
                 row.version_number, copy.deepcopy(row.rules),
                 created.astimezone().date() if isinstance(created, datetime) else None,
-                staff.display_name if staff else None, row.change_note)
+                changed_by, row.change_note)
     return loaded
 
 

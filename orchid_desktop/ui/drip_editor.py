@@ -9,7 +9,7 @@ stays open with everything typed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QTime
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 )
 
 from orchid_desktop.app import AppContext
-from orchid_desktop.db.models.base import utcnow
 from orchid_desktop.domain.drip_timing import SendWindow, StepPlan, Timeline, plan_steps
 from orchid_desktop.domain.vocab import (
     CampaignStatus,
@@ -299,7 +298,7 @@ class DripEditorDialog(QDialog):
 
     # -- the summary line ---------------------------------------------------------------
     def update_summary(self) -> None:
-        self.summary.setText(self.summary_text(utcnow()))
+        self.summary.setText(self.summary_text(datetime.now(UTC)))
 
     def summary_text(self, now: datetime) -> str:
         steps = self.steps_editor.steps()

@@ -24,17 +24,19 @@ from PySide6.QtWidgets import (
     QTableView,
     QWidget,
 )
-from sqlalchemy import func, select
 
 from orchid_desktop.app import AppContext
-from orchid_desktop.db.models import Contact
-from orchid_desktop.domain.dq_rules import SCREENED_TYPES
 from orchid_desktop.errors import UserError, ValidationError
 from orchid_desktop.services import screening
 from orchid_desktop.services import screening_decisions as decide
 from orchid_desktop.services.listing import Listing
 from orchid_desktop.services.people_query import SCREENING, PeopleFilter, where_clause
-from orchid_desktop.services.screening_queue import Group, Queue, group_counts
+from orchid_desktop.services.screening_queue import (
+    Group,
+    Queue,
+    anyone_to_screen,
+    group_counts,
+)
 from orchid_desktop.services.screening_view import ScreeningView, screening_view
 
 from .dq_settings_dialog import DQSettingsDialog
@@ -148,11 +150,7 @@ class ScreeningTab(PeopleTab):
 
     def _anyone_to_screen(self) -> bool:
         with self.context.sessions() as session:
-            return bool(session.scalar(select(func.count()).select_from(
-                select(Contact.id).where(Contact.applicant_type.in_(SCREENED_TYPES),
-                                         Contact.merged_into_id.is_(None),
-                                         Contact.archived_at.is_(None)).limit(1)
-                .subquery())))
+            return anyone_to_screen(session)
 
     def _update_counts(self, listed: int) -> None:
         people = replace(self.model.filter, outcome_groups=())

@@ -20,10 +20,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from orchid_desktop.app import AppContext
-from orchid_desktop.db.models import Tag
 from orchid_desktop.domain.vocab import (
     ApplicantType,
     LeadSource,
@@ -35,6 +33,7 @@ from orchid_desktop.services.segments import (
     AudienceCount,
     Segment,
     count_audience,
+    tag_names,
 )
 
 from .filter_bar import ChoiceButton, DateRangeButton, status_label
@@ -78,7 +77,7 @@ class SegmentEditor(QWidget):
                                           [(s.value, status_label(s.value)) for s in LeadStatus])
         self.stages = ChoiceButton("Contact stage", [(s.value, s.label) for s in PipelineStage])
         with context.sessions() as session:
-            tags = list(session.scalars(select(Tag.name).order_by(Tag.name)))
+            tags = tag_names(session)
         self.tags = ChoiceButton("Tags", [(t, t) for t in tags])
         if not tags:
             self.tags.setEnabled(False)

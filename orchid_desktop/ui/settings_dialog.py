@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
 from orchid_desktop.app import AppContext
 from orchid_desktop.config.secrets import SENDGRID_API_KEY, KeyringUnavailable
 from orchid_desktop.errors import UserError, ValidationError
-from orchid_desktop.mail.sendgrid_check import check_api_key
 from orchid_desktop.services import agency, database_choice, senders
 
 from .tasks import run_in_background
@@ -300,7 +299,8 @@ class SettingsDialog(QDialog):
     def test_key(self) -> None:
         key = self.api_key_edit.text() or self.context.secrets.get(SENDGRID_API_KEY) or ""
         self._run_check(self.test_key_button, self.key_result, "Asking SendGrid…",
-                        lambda: check_api_key(key), lambda result: (result.ok, result.message))
+                        lambda: senders.check_api_key(key),
+                        lambda result: (result.ok, result.message))
 
     def _run_check(self, button: QPushButton, label: QLabel, waiting: str, job,
                    verdict) -> None:

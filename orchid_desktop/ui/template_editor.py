@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from orchid_desktop.app import AppContext
-from orchid_desktop.db.models import Staff
 from orchid_desktop.domain.templating import VARIABLE_HELP, check_template
 from orchid_desktop.domain.vocab import EmailKind
 from orchid_desktop.errors import UserError, ValidationError
 from orchid_desktop.services import sending_state
 from orchid_desktop.services.sending_state import SendingMode
+from orchid_desktop.services.staff import email_address
 from orchid_desktop.services.templates import (
     TemplateDetail,
     TemplateDraft,
@@ -285,8 +285,7 @@ class TemplateEditorDialog(QDialog):
     # -- test sends ---------------------------------------------------------------------
     def staff_email(self) -> str:
         with self.context.sessions() as session:
-            staff = session.get(Staff, self.context.staff_id)
-            return (staff.email or "") if staff else ""
+            return email_address(session, self.context.staff_id)
 
     def send_test(self) -> None:
         ref = self.preview.picker.current_ref()

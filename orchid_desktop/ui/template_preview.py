@@ -18,10 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from orchid_desktop.app import AppContext
-from orchid_desktop.db.models import Contact, Lead, Staff
 from orchid_desktop.domain.templating import (
     UNSUBSCRIBE_LINK_TAG,
     RenderedEmail,
@@ -30,6 +28,7 @@ from orchid_desktop.domain.templating import (
     render,
 )
 from orchid_desktop.errors import UserError, ValidationError
+from orchid_desktop.services import staff, template_variables
 from orchid_desktop.services.agency import load_agency
 from orchid_desktop.services.templates import (
     PersonRef,
@@ -51,27 +50,19 @@ def key(ref: PersonRef) -> str:
 
 def recent_people(context: AppContext) -> list[tuple[PersonRef, str]]:
     """The newest contacts, then leads, that have an address, as "Name · kind · email"."""
-    people: list[tuple[PersonRef, str]] = []
     with context.sessions() as session:
-        for kind, model in (("contact", Contact), ("lead", Lead)):
-            query = select(model.id, model.first_name, model.last_name, model.email) \
-                .where(model.email.is_not(None), model.archived_at.is_(None)) \
-                .order_by(model.id.desc()).limit(RECENT)
-            if model is Contact:
-                query = query.where(Contact.merged_into_id.is_(None))
-            for id_, first, last, email in session.execute(query):
-                name = f"{first} {last}".strip() or "(no name)"
-                people.append((PersonRef(kind, id_), f"{name}  ·  {kind}  ·  {email}"))
-    return people
+        people = template_variables.recent_people(session, limit=RECENT)
+    return [(person.ref, f"{person.name or '(no name)'}  ·  {person.ref.kind}  ·  "
+                         f"{person.email}") for person in people]
 
 
 def sample_variables(context: AppContext) -> dict[str, str]:
     """Alex Example's values, with the agency's real details where they are set."""
     agency = load_agency(context.sessions)
     with context.sessions() as session:
-        staff = session.get(Staff, context.staff_id)
+        coordinator = staff.display_name(session, context.staff_id)
     return {"first_name": "Alex", "last_name": "Example", "email": "alex@example.com",
-            "coordinator_name": staff.display_name if staff else "Your coordinator",
+            "coordinator_name": coordinator if coordinator is not None else "Your coordinator",
             "agency_name": agency.name or "Your agency",
             "agency_postal_address": agency.postal_address or "1 Example Street",
             "application_link": agency.application_link or "https://example.com/apply",
