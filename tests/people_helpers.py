@@ -7,9 +7,10 @@ from orchid_desktop.services.people import PersonForm, clean_person
 
 
 def person(first="Ana", last="Silva", email="", phone="", applicant_type="egg_donor",
-           source="website", state="CA"):
-    return clean_person(PersonForm(first, last, email, phone, applicant_type, source, state),
-                        "US")
+           source="website", state="CA", **more):
+    return clean_person(PersonForm(first_name=first, last_name=last, email=email, phone=phone,
+                                   applicant_type=applicant_type, source=source, state=state,
+                                   **more), "US")
 
 
 def add_lead(context, *args, allow_duplicate=False, raw=None, **kwargs) -> int:

@@ -15,6 +15,7 @@ from orchid_desktop.db.models import Contact, Lead
 from orchid_desktop.domain.spreadsheet_safety import escape_cell
 from orchid_desktop.domain.vocab import (
     ApplicantType,
+    ContactMethod,
     LeadSource,
     LeadStatus,
     PipelineStage,
@@ -25,10 +26,11 @@ from orchid_desktop.services.export import export_people
 from orchid_desktop.services.people_query import CONTACTS, LEADS, PeopleFilter
 
 LEAD_HEADERS = ["ID", "First name", "Last name", "Email", "Phone", "Applicant type", "Source",
-                "Status", "State", "Received", "Ignore reason", "Archived"]
+                "Status", "State", "Received", "Preferred contact method", "Ignore reason",
+                "Archived"]
 CONTACT_HEADERS = ["ID", "First name", "Last name", "Email", "Phone", "Applicant type",
-                   "Source", "Stage", "State", "Date of birth", "City", "Postal code", "Added",
-                   "Stage changed"]
+                   "Source", "Stage", "State", "Preferred contact method", "Date of birth",
+                   "City", "Postal code", "Added", "Stage changed"]
 
 
 def _at(day: int, hour: int = 12) -> datetime:
@@ -75,11 +77,12 @@ def _expected_leads(ids: list[int]) -> list[list[str]]:
     return [
         LEAD_HEADERS,
         [str(zoe), "Zoë", "Núñez-Åberg", "Zoe@Example.com", "'+14155550123", "Egg donor",
-         "Facebook / Instagram", "New", "CA", _local(_at(3)), "", ""],
+         "Facebook / Instagram", "New", "CA", _local(_at(3)), "", "", ""],
         [str(formula), "'=HYPERLINK(\"x\")", "'+1234", "formula@example.com", "",
-         "Gestational carrier", "Another agency", "Ignored", "", _local(_at(2)), "'-5", ""],
+         "Gestational carrier", "Another agency", "Ignored", "", _local(_at(2)), "", "'-5",
+         ""],
         [str(tab), "'@SUM(A1)", "'\tTab", "", "'+442071838750", "Other", "Website",
-         "In review", "NY", _local(_at(1)), "", ""],
+         "In review", "NY", _local(_at(1)), "", "", ""],
     ]
 
 
@@ -167,7 +170,7 @@ def test_export_follows_the_filter_and_the_sort(context, leads, tmp_path):
     assert export_people(context.sessions, LEADS, PeopleFilter(archived=True), path) == 1
     assert _read_csv(path)[1] == [str(archived), "Old", "Archived", "old@example.com", "",
                                   "Egg donor", "Website", "New", "", _local(_at(1, 8)), "",
-                                  _local(_at(4))]
+                                  "", _local(_at(4))]
 
     assert export_people(context.sessions, LEADS, PeopleFilter(search="nobody"), path) == 0
     assert _read_csv(path) == [LEAD_HEADERS]
@@ -179,12 +182,14 @@ def test_contacts_export_has_the_contact_columns(context, tmp_path):
         email_normalized="amelie@example.com", phone_e164="+13125550199",
         applicant_type=ApplicantType.GESTATIONAL_CARRIER, source=LeadSource.REFERRAL,
         stage=PipelineStage.INTAKE, state="IL", date_of_birth=date(1994, 2, 28),
-        city="Springfield", postal_code="62704", created_at=_at(5), stage_changed_at=_at(6)))
+        city="Springfield", postal_code="62704", created_at=_at(5), stage_changed_at=_at(6),
+        preferred_contact_method=ContactMethod.TEXT))
     for name in ("contacts.csv", "contacts.xlsx"):
         path = tmp_path / name
         assert export_people(context.sessions, CONTACTS, PeopleFilter(), path) == 1
         row = [str(contact_id), "Amélie", "'-Dash", "amelie@example.com", "'+13125550199",
-               "Gestational carrier", "Referral", "Intake / review", "IL", "1994-02-28",
+               "Gestational carrier", "Referral", "Intake / review", "IL", "Text message",
+               "1994-02-28",
                "Springfield",
                "62704", _local(_at(5)), _local(_at(6))]
         if name.endswith(".csv"):

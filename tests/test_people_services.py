@@ -46,11 +46,13 @@ def test_age_counts_the_birthday_itself_and_bmi_is_computed():
 # -- validation --------------------------------------------------------------------------
 def test_a_lead_needs_a_valid_email_or_phone_and_every_problem_is_listed():
     with pytest.raises(ValidationError) as caught:
-        clean_person(PersonForm("", "", "", "", "egg_donor", "phone", ""), "US")
+        clean_person(PersonForm(first_name="", last_name="", email="", phone="",
+                                applicant_type="egg_donor", source="phone", state=""), "US")
     assert caught.value.problems == ["Give at least an email address or a phone number.",
                                      "Give a first or last name."]
     with pytest.raises(ValidationError) as caught:
-        clean_person(PersonForm("Ana", "", "ana@", "12", "egg_donor", "phone", "ZZ"), "US")
+        clean_person(PersonForm(first_name="Ana", email="ana@", phone="12",
+                                applicant_type="egg_donor", source="phone", state="ZZ"), "US")
     assert len(caught.value.problems) == 3
     assert "'ana@' is not a valid email address" in caught.value.problems[0]
     assert "'12' is not a valid phone number" in caught.value.problems[1]
@@ -58,12 +60,14 @@ def test_a_lead_needs_a_valid_email_or_phone_and_every_problem_is_listed():
 
 
 def test_phone_is_normalised_with_the_agency_region_and_email_lower_cased():
-    clean = clean_person(PersonForm("Ana", "Silva", "  Ana.Silva@Example.COM ", "(415) 555-0123",
-                                    "egg_donor", "phone", "ca"), "US")
+    clean = clean_person(PersonForm(first_name="Ana", last_name="Silva",
+                                    email="  Ana.Silva@Example.COM ", phone="(415) 555-0123",
+                                    applicant_type="egg_donor", source="phone", state="ca"),
+                         "US")
     assert clean.phone_e164 == "+14155550123"
     assert clean.email_normalized == "ana.silva@example.com"
     assert clean.state == "CA"
-    uk = clean_person(PersonForm("Ana", "", "", "020 7946 0958", "egg_donor", "phone", ""), "GB")
+    uk = clean_person(PersonForm(first_name="Ana", phone="020 7946 0958"), "GB")
     assert uk.phone_e164 == "+442079460958"
 
 

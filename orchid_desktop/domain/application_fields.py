@@ -3,7 +3,9 @@ each applicant type, how they are entered, and where they are stored.
 
 Fields with ``column=True`` are columns of ``contacts`` (the lists sort and the rules
 filter on them); the rest live in ``contacts.profile`` under their key. Age and BMI are
-computed from the date of birth and height/weight, never typed.
+computed from the date of birth and height/weight, never typed. Who the person is and how
+to reach them (name, email, phone, preferred contact method…) is the identity form's,
+described in ``person_fields.py``.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ def _f(key, label, kind, section, applies_to=EVERYONE, choices=(), *, column=Fal
     return Field(key, label, kind, section, applies_to, tuple(choices), column, sensitive)
 
 
-CONTACT_METHODS = (("email", "Email"), ("phone", "Phone call"), ("sms", "Text message"))
 RESIDENCY = (("us_citizen", "US citizen"), ("permanent_resident", "Permanent resident"),
              ("visa", "Visa holder"), ("other", "Other"))
 RELATIONSHIP = (("single", "Single"), ("partnered", "Partnered"), ("married", "Married"),
@@ -70,8 +71,6 @@ CRIMINAL_RECORD = (("none", "None"), ("self_reported", "Self-reported"),
 PARTNER_CRIMINAL_RECORD = (("no_partner", "No partner"),) + CRIMINAL_RECORD
 
 FIELDS: tuple[Field, ...] = (
-    _f("preferred_contact_method", "Preferred contact", "choice", "Contact",
-       choices=CONTACT_METHODS, column=True),
     _f("date_of_birth", "Date of birth", "date", "Contact", column=True),
     _f("address_line1", "Address", "text", "Contact", column=True),
     _f("address_line2", "Address line 2", "text", "Contact", column=True),

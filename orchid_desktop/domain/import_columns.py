@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .person_fields import FIELDS as PERSON_FIELDS
 from .vocab import ImportTarget
 
 KEEP = ""  # unmapped: kept in the raw form data
@@ -30,54 +31,15 @@ class ImportField:
     synonyms: tuple[str, ...]
 
 
-_BOTH = frozenset(ImportTarget)
-_CONTACTS = frozenset({ImportTarget.CONTACTS})
-
-FIELDS: tuple[ImportField, ...] = (
-    ImportField("full_name", "Full name (split into first and last)", _BOTH, (
-        "full name", "full_name", "name", "your name", "contact name", "applicant name",
-        "donor name", "vollständiger name", "nombre completo")),
-    ImportField("first_name", "First name", _BOTH, (
-        "first name", "firstname", "first", "given name", "forename", "vorname", "nombre",
-        "prénom", "fname")),
-    ImportField("last_name", "Last name", _BOTH, (
-        "last name", "lastname", "last", "surname", "family name", "nachname", "apellido",
-        "apellidos", "nom", "lname")),
-    ImportField("email", "Email", _BOTH, (
-        "email", "e-mail", "email address", "e-mail address", "email addr", "mail",
-        "your email", "primary email", "work email", "personal email", "e-mail-adresse",
-        "correo", "correo electronico", "courriel")),
-    ImportField("phone", "Phone", _BOTH, (
-        "phone", "phone number", "phone_number", "mobile", "mobile phone", "mobile number",
-        "cell", "cell phone", "cellphone", "telephone", "tel", "phone no", "contact number",
-        "your phone", "telefon", "handy", "teléfono", "telefono", "whatsapp")),
-    ImportField("applicant_type", "Applicant type", _BOTH, (
-        "applicant type", "type", "program", "programme", "interested in", "interest",
-        "i am interested in", "which program", "role", "applying as", "lead type")),
-    ImportField("source", "Source", _BOTH, (
-        "source", "lead source", "original source", "how did you hear about us",
-        "how did you hear", "referral source", "platform", "channel")),
-    ImportField("state", "State", _BOTH, (
-        "state", "state of residence", "state/province", "province", "region",
-        "us state", "home state", "bundesland")),
-    ImportField("received_at", "Received (date and time)", _BOTH, (
-        "timestamp", "created_time", "created time", "created", "created at", "created date",
-        "create date", "date", "submitted", "submitted at", "submission date",
-        "date submitted", "received", "received at", "inquiry date", "optin time",
-        "confirm time", "signup date", "date added")),
-    ImportField("date_of_birth", "Date of birth", _CONTACTS, (
-        "date of birth", "dob", "birthdate", "birth date", "birthday", "geburtsdatum",
-        "fecha de nacimiento")),
-    ImportField("address_line1", "Address", _CONTACTS, (
-        "address", "street address", "address line 1", "street", "address 1")),
-    ImportField("city", "City", _CONTACTS, ("city", "town", "stadt", "ciudad")),
-    ImportField("postal_code", "ZIP / postal code", _CONTACTS, (
-        "zip", "zip code", "zipcode", "postal code", "postcode", "plz", "codigo postal")),
-    ImportField("height_cm", "Height (cm)", _CONTACTS, (
-        "height", "height cm", "height (cm)", "größe", "groesse", "körpergröße")),
-    ImportField("weight_kg", "Weight (kg)", _CONTACTS, (
-        "weight", "weight kg", "weight (kg)", "gewicht")),
-)
+# A whole name is not a field of a person: it is split into first and last on import.
+FULL_NAME = ImportField("full_name", "Full name (split into first and last)",
+                        frozenset(ImportTarget), (
+                            "full name", "full_name", "name", "your name", "contact name",
+                            "applicant name", "donor name", "vollständiger name",
+                            "nombre completo"))
+# Every other target is a person field an import reads (domain/person_fields.py).
+FIELDS: tuple[ImportField, ...] = (FULL_NAME, *(
+    ImportField(f.key, f.label, f.imported, f.synonyms) for f in PERSON_FIELDS if f.imported))
 FIELDS_BY_KEY = {f.key: f for f in FIELDS}
 
 

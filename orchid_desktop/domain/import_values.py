@@ -1,5 +1,5 @@
-"""Reading one imported cell as what it means: an applicant type, a source, a state, a
-number with a decimal comma, a full name in two parts.
+"""Reading one imported cell as what it means: an applicant type, a source or another
+choice, a state, a number with a decimal comma, a full name in two parts.
 
 Exports spell these many ways ("Surrogate", "GC", "Egg Donation"; "fb", "ig",
 "Instagram Lead Ad"; "California"); each reader takes any of them and says plainly when
@@ -10,39 +10,30 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from .import_columns import fold_header
+from .person_fields import BY_KEY as PERSON_FIELDS
+from .person_fields import PersonField
 from .us_states import US_STATES
 from .vocab import ApplicantType, LeadSource
 
-_TYPE_WORDS: tuple[tuple[ApplicantType, tuple[str, ...]], ...] = (
-    (ApplicantType.GESTATIONAL_CARRIER, ("gestational", "carrier", "surroga", "gc")),
-    (ApplicantType.EGG_DONOR, ("egg", "donor", "donation", "ed", "oocyte")),
-    (ApplicantType.OTHER, ("intendedparent", "parent", "ip", "other")),
-)
+
+def parse_choice(text: str, field: PersonField) -> Any:
+    """The value (a member of the field's StrEnum) a cell of a choice field names, by its
+    value, its label or one of the spellings the catalogue gives; None when it names
+    none."""
+    return _named(text, field.vocabulary, field.spellings, inside=field.spelled_inside)
 
 
 def parse_applicant_type(text: str) -> ApplicantType | None:
-    """The applicant type a cell names, or None when it names none."""
-    return _named(text, ApplicantType, _TYPE_WORDS, inside=3)
-
-
-_SOURCE_WORDS: tuple[tuple[LeadSource, tuple[str, ...]], ...] = (
-    (LeadSource.FACEBOOK_INSTAGRAM, ("facebook", "instagram", "fb", "ig", "meta", "leadad")),
-    (LeadSource.GOOGLE, ("google", "adwords", "gclid", "youtube")),
-    (LeadSource.REFERRAL, ("referral", "referred", "friend", "pastdonor", "wordofmouth")),
-    (LeadSource.WEBSITE, ("website", "web", "webform", "site", "organic", "online")),
-    (LeadSource.PHONE, ("phone", "call", "telephone")),
-    (LeadSource.CLINIC, ("clinic", "doctor", "ivf")),
-    (LeadSource.OTHER_AGENCY, ("agency", "otheragency")),
-    (LeadSource.RETURNING, ("returning", "reapply", "reapplied")),
-    (LeadSource.EVENT, ("event", "campus", "fair", "college")),
-)
+    """The applicant type a cell names ("Surrogate", "GC", "Egg Donation"), or None."""
+    return parse_choice(text, PERSON_FIELDS["applicant_type"])
 
 
 def parse_source(text: str) -> LeadSource | None:
     """The source a cell names ("fb", "Instagram Lead Ad", "A friend"), or None."""
-    return _named(text, LeadSource, _SOURCE_WORDS, inside=4)
+    return parse_choice(text, PERSON_FIELDS["source"])
 
 
 def _named(text: str, members, words_for, *, inside: int):

@@ -23,6 +23,24 @@ class ApplicantType(StrEnum):
         }[self.value]
 
 
+class ContactMethod(StrEnum):
+    """How a person would rather be reached (DOMAIN.md: preferred contact method)."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    TEXT = "text"
+    WHATSAPP = "whatsapp"
+
+    @property
+    def label(self) -> str:
+        return {
+            "email": "Email",
+            "phone": "Phone call",
+            "text": "Text message",
+            "whatsapp": "WhatsApp",
+        }[self.value]
+
+
 class CampaignTarget(StrEnum):
     EGG_DONOR = "egg_donor"
     GESTATIONAL_CARRIER = "gestational_carrier"

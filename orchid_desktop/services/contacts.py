@@ -38,6 +38,7 @@ from .people import (
     PersonForm,
     find_duplicates,
     no_silent_overwrite,
+    person_form,
 )
 
 
@@ -85,8 +86,7 @@ def _get(session: Session, contact_id: int) -> Contact:
 
 def contact_detail(session: Session, contact_id: int) -> ContactDetail:
     c = _get(session, contact_id)
-    form = PersonForm(c.first_name, c.last_name, c.email or "", c.phone_e164 or "",
-                      c.applicant_type.value, c.source.value, c.state or "")
+    form = person_form(c)
     profile = {key: _as_text(getattr(c, key) if spec.column else (c.profile or {}).get(key))
                for key, spec in BY_KEY.items()}
     return ContactDetail(c.id, c.version, form, c.stage, c.stage_changed_at, c.deferred_until,

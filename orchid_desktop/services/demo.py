@@ -212,7 +212,7 @@ def _contact(rng, person, index, now, batch_id, staff_id) -> Contact:
         weight_kg=Decimal(str(round(bmi * (float(height) / 100) ** 2, 1))),
         city=rng.choice(["Springfield", "Riverside", "Fairview", "Madison", "Georgetown"]),
         postal_code=f"{rng.randint(10000, 99999)}",
-        preferred_contact_method=rng.choice(["email", "phone", "sms"]),
+        preferred_contact_method=rng.choice(["email", "phone", "text"]),
         email_consent_at=datetime.combine(created.date(), time(12), timezone.utc)
         if consented else None,
         # keys and values from the application-field catalogue, as the contact form edits them

@@ -25,13 +25,15 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.models import Contact, Lead
-from orchid_desktop.domain.spreadsheet_safety import FORMULA_PREFIXES, escape_cell
-from orchid_desktop.domain.vocab import (
-    ApplicantType,
-    LeadSource,
-    LeadStatus,
-    PipelineStage,
+from orchid_desktop.domain.person_fields import (
+    CONTACTS,
+    LEADS,
+    Kind,
+    PersonField,
+    exported_from,
 )
+from orchid_desktop.domain.spreadsheet_safety import FORMULA_PREFIXES, escape_cell
+from orchid_desktop.domain.vocab import ImportTarget, LeadStatus, PipelineStage
 from orchid_desktop.errors import UserError
 
 from .people_query import PeopleFilter, PeopleKind, order_by, where_clause
@@ -50,14 +52,6 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-def _applicant_type(value: str) -> str:
-    return ApplicantType(value).label
-
-
-def _source(value: str) -> str:
-    return LeadSource(value).label
-
-
 @dataclass(frozen=True)
 class ExportColumn:
     header: str
@@ -73,41 +67,41 @@ def _stage(value) -> str:
     return PipelineStage(value).label
 
 
-def _person_columns(model) -> tuple[ExportColumn, ...]:
-    return (
-        ExportColumn("ID", model.id, int),
-        ExportColumn("First name", model.first_name),
-        ExportColumn("Last name", model.last_name),
-        ExportColumn("Email", model.email),
-        # E.164 as stored. It starts with "+", so it is escaped like any other cell that
-        # does: in a CSV "'+14155550123" (a bare +1415… is read as a formula, or a number
-        # that loses its "+", and exempting "+digits" would let "+1+cmd|…" through); in
-        # an XLSX a text cell with the quote-prefix flag.
-        ExportColumn("Phone", model.phone_e164),
-        ExportColumn("Applicant type", model.applicant_type, _applicant_type),
-        ExportColumn("Source", model.source, _source),
-    )
+def _shown(field: PersonField) -> Callable[[Any], str | int]:
+    if field.kind is Kind.CHOICE:
+        return dict(field.choices()).__getitem__  # the value's label
+    if field.kind is Kind.INSTANT:
+        return _local_time
+    if field.kind is Kind.DATE:
+        return _day
+    return str
+
+
+def _columns(model, record: ImportTarget, own: dict[str, tuple[ExportColumn, ...]],
+             last: tuple[ExportColumn, ...]) -> tuple[ExportColumn, ...]:
+    """The id, then the catalogue's exported fields of the record in its order
+    (domain/person_fields.py), each followed by the record's ``own`` columns placed after
+    it, then ``last``. A phone is exported in E.164 as stored. It starts with "+", so it
+    is escaped like any other cell that does: in a CSV "'+14155550123" (a bare +1415… is
+    read as a formula, or a number that loses its "+", and exempting "+digits" would let
+    "+1+cmd|…" through); in an XLSX a text cell with the quote-prefix flag."""
+    columns = [ExportColumn("ID", model.id, int)]
+    for field in exported_from(record):
+        columns.append(ExportColumn(field.column_header, getattr(model, field.columns[0]),
+                                    _shown(field)))
+        columns += own.get(field.key, ())
+    return (*columns, *last)
 
 
 EXPORT_COLUMNS: dict[str, tuple[ExportColumn, ...]] = {
-    "leads": (
-        *_person_columns(Lead),
-        ExportColumn("Status", Lead.status, _status),
-        ExportColumn("State", Lead.state),
-        ExportColumn("Received", Lead.received_at, _local_time),
-        ExportColumn("Ignore reason", Lead.ignore_reason),
-        ExportColumn("Archived", Lead.archived_at, _local_time),
-    ),
-    "contacts": (
-        *_person_columns(Contact),
-        ExportColumn("Stage", Contact.stage, _stage),
-        ExportColumn("State", Contact.state),
-        ExportColumn("Date of birth", Contact.date_of_birth, _day),
-        ExportColumn("City", Contact.city),
-        ExportColumn("Postal code", Contact.postal_code),
-        ExportColumn("Added", Contact.created_at, _local_time),
-        ExportColumn("Stage changed", Contact.stage_changed_at, _local_time),
-    ),
+    "leads": _columns(
+        Lead, LEADS, {"source": (ExportColumn("Status", Lead.status, _status),)},
+        (ExportColumn("Ignore reason", Lead.ignore_reason),
+         ExportColumn("Archived", Lead.archived_at, _local_time))),
+    "contacts": _columns(
+        Contact, CONTACTS, {"source": (ExportColumn("Stage", Contact.stage, _stage),)},
+        (ExportColumn("Added", Contact.created_at, _local_time),
+         ExportColumn("Stage changed", Contact.stage_changed_at, _local_time))),
 }
 
 

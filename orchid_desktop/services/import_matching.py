@@ -20,17 +20,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import Contact, ImportBatchChange, Lead
+from orchid_desktop.domain.person_fields import (
+    CONTACTS,
+    LEADS,
+    columns_of,
+    imported_into,
+)
 from orchid_desktop.domain.vocab import DuplicatePolicy, ImportTarget
 
 from . import audit
-from .import_rows import CleanChunk
+from .import_rows import CleanChunk, required_defaults
 from .import_writer import BulkWriter, model_for
 
 LOOKUP_BATCH = 2_000  # keys per IN (…) look-up, well under every driver's limit
-SHARED_FIELDS = ("first_name", "last_name", "email", "email_normalized", "phone_e164",
-                 "applicant_type", "source", "state")
-CONTACT_FIELDS = ("date_of_birth", "address_line1", "city", "postal_code", "height_cm",
-                  "weight_kg")
+# The columns a row may fill or overwrite on a person it matches, from the catalogue
+# (domain/person_fields.py): what the import reads and keeps, but never the lead's first
+# received time.
+UPDATABLE = {target: columns_of(f for f in imported_into(target) if f.import_updates)
+             for target in ImportTarget}
+SHARED_FIELDS = tuple(c for c in UPDATABLE[LEADS] if c in UPDATABLE[CONTACTS])
+CONTACT_FIELDS = tuple(c for c in UPDATABLE[CONTACTS] if c not in SHARED_FIELDS)
 
 
 @dataclass
@@ -60,7 +69,10 @@ class ChunkMatcher:
         self.policy: DuplicatePolicy = options.on_duplicate
         self.model = model_for(options.target)
         self.contacts = options.target is ImportTarget.CONTACTS
-        self.fields = SHARED_FIELDS + (CONTACT_FIELDS if self.contacts else ())
+        self.fields = UPDATABLE[options.target]
+        self.defaults = {key: default for key, default in required_defaults(
+            options.default_applicant_type, options.default_source).items()
+            if key in self.fields}
         self.writer = writer
         self.staff_id = staff_id
         self.batch_id = batch_id
@@ -163,9 +175,8 @@ class ChunkMatcher:
 
     def _create(self, values, raw, now, pending, pending_by_row, row) -> None:
         values = dict(values)
-        values["applicant_type"] = (values["applicant_type"]
-                                    or self.options.default_applicant_type.value)
-        values["source"] = values["source"] or self.options.default_source.value
+        for key, default in self.defaults.items():  # the file named none
+            values[key] = values[key] or default.value
         if self.writer is None:
             return
         new = self.writer.new_row(values, raw, now)

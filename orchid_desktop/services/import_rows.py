@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,22 +23,40 @@ import numpy as np
 import pandas as pd
 
 from orchid_desktop.domain.bulk_contact_points import normalize_emails, normalize_phones
-from orchid_desktop.domain.import_columns import FIELDS_BY_KEY, KEEP, SKIP
+from orchid_desktop.domain.import_columns import KEEP, SKIP
 from orchid_desktop.domain.import_values import (
-    parse_applicant_type,
+    parse_choice,
     parse_decimal,
-    parse_source,
     parse_state,
     split_full_name,
 )
+from orchid_desktop.domain.person_fields import BY_KEY as PERSON_FIELDS
+from orchid_desktop.domain.person_fields import FIELDS, Kind, PersonField
 from orchid_desktop.domain.vocab import ApplicantType, LeadSource
 
-# What the columns hold at most (the database refuses longer values, which would fail
-# the whole import instead of one row).
-MAX_LENGTHS = {"first_name": 100, "last_name": 100, "address_line1": 200, "city": 100,
-               "postal_code": 20}
-CONTACT_TEXT_FIELDS = ("address_line1", "city", "postal_code")
-CONTACT_NUMBER_FIELDS = ("height_cm", "weight_kg")
+# Derived once from the catalogue (domain/person_fields.py): every field an import reads,
+# by kind. Names and the email and phone are read together (a full name splits; a row
+# needs one way to reach the person); the rest a field at a time, in catalogue order.
+IMPORTED = tuple(f for f in FIELDS if f.imported)
+NAME_FIELDS = tuple(f.key for f in IMPORTED if f.kind is Kind.NAME)
+TEXT_FIELDS = tuple(f.key for f in IMPORTED if f.kind is Kind.TEXT)
+NUMBER_FIELDS = tuple(f.key for f in IMPORTED if f.kind is Kind.NUMBER)
+READ_ONE_BY_ONE = tuple(f for f in IMPORTED
+                        if f.kind not in (Kind.NAME, Kind.EMAIL, Kind.PHONE))
+# What the text columns hold at most (the database refuses longer values, which would
+# fail the whole import instead of one row).
+MAX_LENGTHS = {f.key: f.max_length for f in IMPORTED
+               if f.kind in (Kind.NAME, Kind.TEXT) and f.max_length}
+CHOICE_PARSERS = {f.key: partial(parse_choice, field=f)
+                  for f in IMPORTED if f.kind is Kind.CHOICE}
+
+
+def required_defaults(applicant_type: ApplicantType,
+                      source: LeadSource) -> dict[str, StrEnum]:
+    """What a new person gets where a cell names no value of a required choice: the
+    import's own choice for type and source, the catalogue's default for any other."""
+    return {**{f.key: f.default for f in IMPORTED if f.required and f.default},
+            "applicant_type": applicant_type, "source": source}
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,10 @@ class RowContext:
     def day_first(self) -> bool:
         # "03/05/2026" is 5 March in the US, 3 May nearly everywhere else
         return self.phone_region not in ("US", "CA", "PH")
+
+    @property
+    def defaults(self) -> dict[str, StrEnum]:
+        return required_defaults(self.default_applicant_type, self.default_source)
 
     def column_of(self, key: str) -> int | None:
         for index, mapped in self.mapping.items():
@@ -89,7 +113,7 @@ def clean_chunk(frame: pd.DataFrame, context: RowContext) -> CleanChunk:
         return None if index is None else frame[index]
 
     _names(column, values, n)
-    for key in ("first_name", "last_name"):
+    for key in NAME_FIELDS:
         _too_long(values[key], key, rejected)
 
     emails = column("email")
@@ -111,38 +135,45 @@ def clean_chunk(frame: pd.DataFrame, context: RowContext) -> CleanChunk:
             rejected[i] = (" ".join(reasons) + " No other email or phone to reach them by."
                            if reasons else "No email address or phone number.")
 
-    values["applicant_type"] = _choice(column("applicant_type"), parse_applicant_type,
-                                       context.default_applicant_type, "applicant type",
-                                       notes, n)
-    values["source"] = _choice(column("source"), parse_source, context.default_source,
-                               "source", notes, n)
-    values["state"] = _lookup(column("state"), parse_state, "US state", notes, n)
-    received = column("received_at")
-    values["received_at"] = (parse_datetimes(received, context, notes) if received is not None
-                             else [None] * n)
-    birth = column("date_of_birth")
-    values["date_of_birth"] = (
-        [None if v is None else v.date() for v in parse_datetimes(
-            birth, context, notes, naive_only=True)] if birth is not None else [None] * n)
-    for key in CONTACT_TEXT_FIELDS:
-        series = column(key)
-        values[key] = [v or None for v in series.tolist()] if series is not None else [None] * n
-        _too_long(values[key], key, rejected)
-    for key in CONTACT_NUMBER_FIELDS:
-        values[key] = _lookup(column(key), parse_decimal, "number", notes, n)
-    values["height_cm"] = [_centimetres(v) for v in values["height_cm"]]
-    for key in CONTACT_NUMBER_FIELDS:
-        _in_range(values[key], FIELDS_BY_KEY[key].label, notes)
+    for spec in READ_ONE_BY_ONE:
+        values[spec.key] = _read(spec, column(spec.key), context, notes, n)
+        if spec.kind is Kind.TEXT:
+            _too_long(values[spec.key], spec.key, rejected)
+    for key in NUMBER_FIELDS:
+        _in_range(values[key], PERSON_FIELDS[key], notes)
     return CleanChunk(frame.index.tolist(), values, _raw(frame, context), rejected, notes)
 
 
-NUMBER_LIMIT = Decimal(10_000)  # the columns hold five digits, one after the point
+def _read(spec: PersonField, series: pd.Series | None, context: RowContext,
+          notes: list[list[str]], n: int) -> list[Any]:
+    """One field's column as the values it stores (None where a cell is empty, or says
+    nothing the field can hold: that is noted)."""
+    if spec.kind is Kind.CHOICE:
+        return _choice(series, CHOICE_PARSERS[spec.key], context.defaults.get(spec.key),
+                       spec.label.lower(), notes, n)
+    if spec.kind is Kind.STATE:
+        return _lookup(series, parse_state, "US state", notes, n)
+    if series is None:
+        return [None] * n
+    if spec.kind is Kind.INSTANT:
+        return parse_datetimes(series, context, notes)
+    if spec.kind is Kind.DATE:
+        return [None if v is None else v.date()
+                for v in parse_datetimes(series, context, notes, naive_only=True)]
+    if spec.kind is Kind.NUMBER:
+        numbers = _lookup(series, parse_decimal, "number", notes, n)
+        convert = UNITS.get(spec.key)
+        return [convert(v) for v in numbers] if convert else numbers
+    return [v or None for v in series.tolist()]
 
 
-def _in_range(column: list[Decimal | None], label: str, notes: list[list[str]]) -> None:
+def _in_range(column: list[Decimal | None], spec: PersonField, notes: list[list[str]]) -> None:
+    if spec.limits is None:
+        return
+    low, high = spec.limits
     for i, value in enumerate(column):
-        if value is not None and not -NUMBER_LIMIT < value < NUMBER_LIMIT:
-            notes[i].append(f"{value} is not a possible {label.lower()}; it was left out.")
+        if value is not None and not low < value < high:
+            notes[i].append(f"{value} is not a possible {spec.label.lower()}; it was left out.")
             column[i] = None
 
 
@@ -158,6 +189,10 @@ def _centimetres(height: Decimal | None) -> Decimal | None:
     return height
 
 
+# Numbers whose unit an import works out from their size.
+UNITS = {"height_cm": _centimetres}
+
+
 def _names(column, values: dict[str, list[Any]], n: int) -> None:
     first, last, full = column("first_name"), column("last_name"), column("full_name")
     firsts = first.tolist() if first is not None else [""] * n
@@ -171,7 +206,7 @@ def _names(column, values: dict[str, list[Any]], n: int) -> None:
 
 def _too_long(column: list[Any], key: str, rejected: list[str | None]) -> None:
     limit = MAX_LENGTHS[key]
-    label = FIELDS_BY_KEY[key].label
+    label = PERSON_FIELDS[key].label
     for i, value in enumerate(column):
         if value and len(value) > limit and rejected[i] is None:
             rejected[i] = f"{label} is longer than {limit} characters."
@@ -194,16 +229,17 @@ def _lookup(series: pd.Series | None, parse, what: str, notes: list[list[str]],
 
 def _choice(series: pd.Series | None, parse, default, what: str, notes: list[list[str]],
             n: int) -> list[str | None]:
-    """A value from a fixed list, or None where the cell names none (the default is
-    applied to new people only: an update must not overwrite with a guess)."""
+    """A value from a fixed list, or None where the cell names none (a required choice's
+    default is applied to new people only: an update must not overwrite with a guess)."""
     if series is None:
         return [None] * n
     parsed = {text: parse(text) if text else None for text in series.unique()}
+    fallback = f"{default.label} was used" if default is not None else "it was left out"
     out: list[str | None] = []
     for i, text in enumerate(series.tolist()):
         value = parsed[text]
         if value is None and text:
-            notes[i].append(f"'{text}' is not a known {what}; {default.label} was used.")
+            notes[i].append(f"'{text}' is not a known {what}; {fallback}.")
         out.append(None if value is None else value.value)
     return out
 

@@ -26,11 +26,15 @@ from sqlalchemy.orm import Session
 from orchid_desktop.db.models import Contact, Lead
 from orchid_desktop.db.models.base import utcnow
 from orchid_desktop.db.search_index import PREFIX, sqlite_trigger_sql
+from orchid_desktop.domain.person_fields import columns_of, imported_into
 from orchid_desktop.domain.search_terms import search_text
 from orchid_desktop.domain.vocab import ImportTarget, LeadStatus, PipelineStage
 from orchid_desktop.errors import ConflictError
 
 IDENTITY = ("first_name", "last_name", "email", "phone_e164")
+# The columns an import writes for a new person, from the catalogue
+# (domain/person_fields.py); a lead's received time has a fallback (new_row).
+WRITTEN = {target: columns_of(imported_into(target)) for target in ImportTarget}
 IMPORT_CACHE_KIB = 256 * 1024
 LARGE_IMPORT_ROWS = 100_000
 
@@ -81,9 +85,7 @@ class BulkWriter:
     def new_row(self, values: dict[str, Any], raw: dict[str, str], now: datetime) -> dict:
         """The row to insert for one person (every key present: one statement serves a
         whole chunk)."""
-        row = {key: values.get(key) for key in (
-            "first_name", "last_name", "email", "email_normalized", "phone_e164",
-            "applicant_type", "source", "state")}
+        row = {key: values.get(key) for key in WRITTEN[self.target]}
         row.update(search_text=search_text(*(row[k] for k in IDENTITY)),
                    import_batch_id=self.batch_id, created_by_id=self.staff_id, version=1,
                    created_at=now, updated_at=now)
@@ -91,9 +93,6 @@ class BulkWriter:
             row.update(status=LeadStatus.NEW.value, raw_form_data=raw,
                        received_at=values.get("received_at") or now)
         else:
-            row.update({key: values.get(key) for key in (
-                "date_of_birth", "address_line1", "city", "postal_code", "height_cm",
-                "weight_kg")})
             row.update(stage=PipelineStage.PRE_SCREEN.value, stage_changed_at=now,
                        country="US", profile={"imported_columns": raw} if raw else {})
         return row

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import Contact, Lead
+from orchid_desktop.domain.person_fields import SHARED_COLUMNS
 from orchid_desktop.domain.vocab import LeadStatus, PipelineStage
 from orchid_desktop.errors import ConflictError, UserError
 
@@ -23,6 +24,7 @@ from .people import (
     PersonForm,
     find_duplicates,
     no_silent_overwrite,
+    person_form,
 )
 
 IGNORE_REASONS = ("Spam", "Not qualified", "Duplicate inquiry", "Asked not to be contacted")
@@ -43,10 +45,7 @@ class LeadDetail:
 
 def lead_detail(session: Session, lead_id: int) -> LeadDetail:
     lead = _get(session, lead_id)
-    form = PersonForm(lead.first_name, lead.last_name, lead.email or "",
-                      lead.phone_e164 or "", lead.applicant_type.value, lead.source.value,
-                      lead.state or "")
-    return LeadDetail(lead.id, lead.version, form, lead.status, lead.received_at,
+    return LeadDetail(lead.id, lead.version, person_form(lead), lead.status, lead.received_at,
                       dict(lead.raw_form_data or {}), lead.ignore_reason, lead.contact_id,
                       lead.archived_at is not None)
 
@@ -116,9 +115,8 @@ def promote(session: Session, lead_id: int, *, staff_id: int | None,
         if matches:
             raise DuplicateFound(matches)
         contact = Contact(
-            first_name=lead.first_name, last_name=lead.last_name, email=lead.email,
-            email_normalized=lead.email_normalized, phone_e164=lead.phone_e164,
-            applicant_type=lead.applicant_type, source=lead.source, state=lead.state,
+            # every field both records have (domain/person_fields.py)
+            **{column: getattr(lead, column) for column in SHARED_COLUMNS},
             stage=PipelineStage.PRE_SCREEN, created_by_id=staff_id,
             profile={"lead_form": dict(lead.raw_form_data)} if lead.raw_form_data else {},
         )

@@ -23,19 +23,18 @@ from orchid_desktop.db.models import (
     PersonTag,
 )
 from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.domain.person_fields import MERGED_COLUMNS
 from orchid_desktop.domain.vocab import EmailKind, EnrolmentStatus, OutboxStatus
 from orchid_desktop.errors import UserError
 
 from . import audit, screening
-from .drip_exit import stop_enrolments
 from .contacts import _as_text, _get
+from .drip_exit import stop_enrolments
 from .people import no_silent_overwrite
 
-# Filled in from the merged contact when the surviving one has nothing there.
-FILLABLE = ("first_name", "last_name", "email", "email_normalized", "phone_e164", "state",
-            "preferred_contact_method", "date_of_birth", "height_cm", "weight_kg",
-            "address_line1", "address_line2", "city", "postal_code", "referrer",
-            "email_consent_at", "sms_consent_at")
+# Filled in from the merged contact when the surviving one has nothing there (the
+# catalogue's merged fields, domain/person_fields.py).
+FILLABLE = MERGED_COLUMNS
 
 
 @dataclass(frozen=True)

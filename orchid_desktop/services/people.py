@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,49 +14,90 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from orchid_desktop.db.models import Contact, Lead
 from orchid_desktop.db.models.base import utcnow
-from orchid_desktop.domain.contact_points import (
-    InvalidEmail,
-    InvalidPhone,
-    normalize_email,
-    normalize_phone,
+from orchid_desktop.domain.contact_points import normalize_email, normalize_phone
+from orchid_desktop.domain.person_fields import (
+    FORM_FIELDS,
+    Kind,
+    PersonField,
+    columns_of,
 )
 from orchid_desktop.domain.us_states import US_STATES
-from orchid_desktop.domain.vocab import ApplicantType, LeadSource
 from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
 from . import audit
 
 
-@dataclass
-class PersonForm:
-    """Identity fields as typed (strings), before validation."""
+class _Values:
+    """Read-only values by name, one per catalogue form field (domain/person_fields.py):
+    built from the catalogue so that a new field needs no edit here, and given by keyword
+    so that no new field can shift another's place."""
 
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    phone: str = ""
-    applicant_type: str = ApplicantType.EGG_DONOR.value
-    source: str = LeadSource.PHONE.value
-    state: str = ""
+    __slots__ = ("_values",)
+    _names: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **values: Any) -> None:
+        unknown = values.keys() - set(self._names)
+        missing = set(self._names) - values.keys() - self._defaults.keys()
+        if unknown or missing:
+            raise TypeError(f"{type(self).__name__}: unknown {sorted(unknown)}, "
+                            f"missing {sorted(missing)}")
+        object.__setattr__(self, "_values", {name: values.get(name, self._defaults.get(name))
+                                             for name in self._names})
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_") and name in self._values:
+            return self._values[name]
+        raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Values) and type(other) is type(self) \
+            and other._values == self._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{key}={value!r}" for key, value in self._values.items())
+        return f"{type(self).__name__}({given})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
 
 
-@dataclass(frozen=True)
-class CleanPerson:
-    first_name: str
-    last_name: str
-    email: str | None
-    email_normalized: str | None
-    phone_e164: str | None
-    applicant_type: ApplicantType
-    source: LeadSource
-    state: str | None
+class PersonForm(_Values):
+    """The identity form as typed, every field a string, before validation:
+    ``PersonForm(first_name="Ana", email="ana@example.com")``; a field not given is blank
+    (or, for a required choice, its default)."""
+
+    __slots__ = ()
+    _names = tuple(f.key for f in FORM_FIELDS)
+    _defaults: ClassVar[dict[str, Any]] = {f.key: f.default.value if f.default else ""
+                                           for f in FORM_FIELDS}
+
+    def __getattr__(self, name: str) -> str:
+        return super().__getattr__(name)
+
+
+# Stored values, by column: text stripped, the email also normalised, the phone in E.164,
+# a choice as its enum (None when empty), a state code upper-cased.
+FORM_COLUMNS = columns_of(FORM_FIELDS)
+
+
+class CleanPerson(_Values):
+    """The identity form validated (``clean_person``): every column given."""
+
+    __slots__ = ()
+    _names = FORM_COLUMNS
 
     def apply_to(self, person: Lead | Contact) -> dict[str, list]:
         """Copy onto a lead or contact; returns what changed as {field: [old, new]}."""
         changes = {}
-        for key in ("first_name", "last_name", "email", "email_normalized", "phone_e164",
-                    "applicant_type", "source", "state"):
-            old, new = getattr(person, key), getattr(self, key)
+        for key in self._names:
+            old, new = getattr(person, key), self._values[key]
             if old != new:
                 changes[key] = [_plain(old), _plain(new)]
                 setattr(person, key, new)
@@ -69,35 +111,50 @@ def _plain(value):
 def clean_person(form: PersonForm, region: str) -> CleanPerson:
     """Validate every field and report every problem at once (ValidationError)."""
     problems: list[str] = []
-    email = form.email.strip() or None
-    email_normalized = None
-    if email:
+    values: dict[str, Any] = {}
+    for spec in FORM_FIELDS:
         try:
-            email_normalized = normalize_email(email)
-        except InvalidEmail as exc:
+            values.update(_clean(spec, getattr(form, spec.key).strip(), region))
+        except ValueError as exc:
             problems.append(str(exc))
-    phone = None
-    if form.phone.strip():
-        try:
-            phone = normalize_phone(form.phone, region)
-        except InvalidPhone as exc:
-            problems.append(str(exc))
-    if not email and not form.phone.strip():
+            values.update(dict.fromkeys(spec.columns))
+    if not form.email.strip() and not form.phone.strip():
         problems.append("Give at least an email address or a phone number.")
-    state = form.state.strip().upper() or None
-    if state and state not in US_STATES:
-        problems.append(f"'{form.state.strip()}' is not a US state code (e.g. CA, TX).")
-    try:
-        applicant_type = ApplicantType(form.applicant_type)
-        source = LeadSource(form.source)
-    except ValueError as exc:
-        problems.append(str(exc))
     if not (form.first_name.strip() or form.last_name.strip()):
         problems.append("Give a first or last name.")
     if problems:
         raise ValidationError(problems)
-    return CleanPerson(form.first_name.strip(), form.last_name.strip(), email,
-                       email_normalized, phone, applicant_type, source, state)
+    return CleanPerson(**values)
+
+
+def _clean(spec: PersonField, text: str, region: str) -> dict[str, Any]:
+    """One field's stored value(s) from its text; ValueError says what is wrong."""
+    if spec.max_length and spec.kind in (Kind.NAME, Kind.TEXT) and len(text) > spec.max_length:
+        raise ValueError(f"{spec.label} is longer than {spec.max_length} characters.")
+    if spec.kind is Kind.NAME:
+        return {spec.key: text}
+    if not text and not spec.required:
+        return dict.fromkeys(spec.columns)
+    if spec.kind is Kind.EMAIL:
+        return {"email": text, "email_normalized": normalize_email(text)}
+    if spec.kind is Kind.PHONE:
+        return {"phone_e164": normalize_phone(text, region)}
+    if spec.kind is Kind.STATE:
+        if text.upper() not in US_STATES:
+            raise ValueError(f"'{text}' is not a US state code (e.g. CA, TX).")
+        return {spec.key: text.upper()}
+    if spec.kind is Kind.CHOICE:
+        return {spec.key: spec.member(text)}  # ValueError: not one of its values
+    return {spec.key: text}
+
+
+def person_form(person: Lead | Contact) -> PersonForm:
+    """A saved lead or contact as the identity form shows it."""
+    typed = {}
+    for spec in FORM_FIELDS:
+        value = getattr(person, spec.columns[0])
+        typed[spec.key] = "" if value is None else _plain(value)
+    return PersonForm(**typed)
 
 
 @dataclass(frozen=True)

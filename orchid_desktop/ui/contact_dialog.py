@@ -36,6 +36,8 @@ from PySide6.QtWidgets import (
 from orchid_desktop.app import AppContext
 from orchid_desktop.domain.application_fields import BY_KEY
 from orchid_desktop.domain.contact_points import display_phone
+from orchid_desktop.domain.person_fields import BY_KEY as PERSON_FIELDS
+from orchid_desktop.domain.person_fields import FORM_FIELDS
 from orchid_desktop.domain.vocab import ApplicantType, EmailDirection, PipelineStage
 from orchid_desktop.errors import ConflictError, UserError
 from orchid_desktop.services import contacts, documents
@@ -56,12 +58,13 @@ from .person_form import (
 )
 from .profile_form import ProfileForm
 
-IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone", "applicant_type", "source",
-                   "state")
+# the identity form's fields (domain/person_fields.py); every other key is the profile's
+IDENTITY_FIELDS = tuple(f.key for f in FORM_FIELDS)
 
 
 def _label(key: str) -> str:
-    return BY_KEY[key].label if key in BY_KEY else key.replace("_", " ").capitalize()
+    spec = PERSON_FIELDS.get(key) or BY_KEY.get(key)
+    return spec.label if spec else key.replace("_", " ").capitalize()
 
 
 def _table(headers: list[str], stretch: int) -> QTableWidget:

@@ -1,57 +1,76 @@
-"""The identity fields of a lead or contact (name, email, phone, type, source, state),
-shared by the lead and contact windows, and the dialog that reports a duplicate."""
+"""The identity fields of a lead or contact (name, email, phone, type, source, state…),
+shared by the lead and contact windows, and the dialog that reports a duplicate.
+
+The fields, their labels, lengths and choices are the catalogue's form fields
+(domain/person_fields.py), in its order: a field added there appears here unedited."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QMessageBox, QWidget
 
 from orchid_desktop.domain.contact_points import display_phone
+from orchid_desktop.domain.person_fields import FORM_FIELDS, Kind, PersonField
 from orchid_desktop.domain.us_states import US_STATES
-from orchid_desktop.domain.vocab import ApplicantType, LeadSource
 from orchid_desktop.services.people import DuplicateMatch, PersonForm
+
+PLACEHOLDERS = {Kind.EMAIL: "name@example.com", Kind.PHONE: "(415) 555-0123 or +44 …"}
+EMPTY = "—"  # the choice of an optional field that is not known
+
+
+def _editor(field: PersonField) -> QLineEdit | QComboBox:
+    if field.kind is Kind.CHOICE:
+        combo = QComboBox()
+        if not field.required:
+            combo.addItem(EMPTY, "")
+        for value, label in field.choices():
+            combo.addItem(label, value)
+        return combo
+    if field.kind is Kind.STATE:
+        combo = QComboBox()
+        combo.addItem(EMPTY, "")
+        for code, name in sorted(US_STATES.items(), key=lambda kv: kv[1]):
+            combo.addItem(f"{name} ({code})", code)
+        return combo
+    line = QLineEdit(placeholderText=PLACEHOLDERS.get(field.kind, ""))
+    if field.max_length and field.kind in (Kind.NAME, Kind.TEXT):
+        line.setMaxLength(field.max_length)
+    return line
 
 
 class PersonFields(QWidget):
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.first_name = QLineEdit()
-        self.last_name = QLineEdit()
-        self.email = QLineEdit(placeholderText="name@example.com")
-        self.phone = QLineEdit(placeholderText="(415) 555-0123 or +44 …")
-        self.applicant_type = QComboBox()
-        for t in ApplicantType:
-            self.applicant_type.addItem(t.label, t.value)
-        self.source = QComboBox()
-        for s in LeadSource:
-            self.source.addItem(s.label, s.value)
-        self.state = QComboBox()
-        self.state.addItem("—", "")
-        for code, name in sorted(US_STATES.items(), key=lambda kv: kv[1]):
-            self.state.addItem(f"{name} ({code})", code)
+        self.editors: dict[str, QLineEdit | QComboBox] = {}
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("First name", self.first_name)
-        form.addRow("Last name", self.last_name)
-        form.addRow("Email", self.email)
-        form.addRow("Phone", self.phone)
-        form.addRow("Applying as", self.applicant_type)
-        form.addRow("Source", self.source)
-        form.addRow("State", self.state)
+        for field in FORM_FIELDS:
+            self.editors[field.key] = _editor(field)
+            form.addRow(field.label, self.editors[field.key])
+
+    def __getattr__(self, name: str) -> Any:  # a QLineEdit or a QComboBox
+        # an editor by its field's name (``fields.email``); one whose name a QWidget
+        # already has (``height``) is reached through ``editors`` only
+        editors = self.__dict__.get("editors", {})
+        if name in editors:
+            return editors[name]
+        raise AttributeError(name)
 
     def set_form(self, form: PersonForm) -> None:
-        self.first_name.setText(form.first_name)
-        self.last_name.setText(form.last_name)
-        self.email.setText(form.email)
-        self.phone.setText(display_phone(form.phone) if form.phone.startswith("+")
-                           else form.phone)
-        for combo, value in ((self.applicant_type, form.applicant_type),
-                             (self.source, form.source), (self.state, form.state)):
-            combo.setCurrentIndex(max(combo.findData(value), 0))
+        for field in FORM_FIELDS:
+            value = getattr(form, field.key)
+            editor = self.editors[field.key]
+            if isinstance(editor, QComboBox):
+                editor.setCurrentIndex(max(editor.findData(value), 0))
+            elif field.kind is Kind.PHONE and value.startswith("+"):
+                editor.setText(display_phone(value))
+            else:
+                editor.setText(value)
 
     def form(self) -> PersonForm:
-        return PersonForm(self.first_name.text(), self.last_name.text(), self.email.text(),
-                          self.phone.text(), self.applicant_type.currentData(),
-                          self.source.currentData(), self.state.currentData())
+        return PersonForm(**{key: editor.currentData() if isinstance(editor, QComboBox)
+                             else editor.text() for key, editor in self.editors.items()})
 
 
 class DuplicateChoice:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from orchid_desktop.domain.search_terms import search_text
 from orchid_desktop.domain.vocab import (
     ApplicantType,
+    ContactMethod,
     EmailDirection,
     LeadSource,
     LeadStatus,
@@ -39,7 +40,8 @@ from .base import Base, Timestamped, Versioned, enum_column, utcnow
 
 
 class PersonFields:
-    """Who someone is and how to reach them; shared by leads and contacts."""
+    """Who someone is and how to reach them; shared by leads and contacts. Each column is
+    described in domain/person_fields.py, which the services and forms read."""
 
     first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
@@ -52,6 +54,8 @@ class PersonFields:
     )
     source: Mapped[LeadSource] = mapped_column(enum_column(LeadSource, "source"))
     state: Mapped[str | None] = mapped_column(String(2))  # US state, for time zone & rules
+    preferred_contact_method: Mapped[ContactMethod | None] = mapped_column(
+        enum_column(ContactMethod, "preferred_contact_method"))
     # Name, email and phone as folded words (domain/search_terms.py), kept by the services
     # and indexed for search by the migrations: FTS5 on SQLite, a GIN tsvector on
     # PostgreSQL. Those search indexes are not in the metadata (db/search_index.py).
@@ -151,7 +155,6 @@ class Contact(PersonFields, Versioned, Timestamped, Base):
     flagged_at: Mapped[datetime | None]
     flag_note: Mapped[str | None] = mapped_column(Text)
     info_requested_at: Mapped[datetime | None]
-    preferred_contact_method: Mapped[str | None] = mapped_column(String(20))
     date_of_birth: Mapped[date | None]
     height_cm: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
