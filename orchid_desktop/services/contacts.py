@@ -306,7 +306,8 @@ class TimelineItem:
     body: str = ""
 
 
-def _staff_names(session: Session) -> dict[int, str]:
+def _staff_names(session: Session) -> dict[int | None, str]:
+    # keyed by id; looked up with a row's nullable staff column, whose None finds nothing
     return dict(session.execute(select(Staff.id, Staff.display_name)).all())
 
 
@@ -356,8 +357,8 @@ def history(session: Session, contact_id: int) -> list[TimelineItem]:
                                   entry.reason or ""))
         created_logged |= entry.entity_type == "contact" and entry.entity_id == contact_id \
             and entry.action == "created"
-    if not created_logged:  # imported in bulk: the batch, not each row, was audited
-        contact = session.get(Contact, contact_id)
+    contact = session.get(Contact, contact_id)
+    if not created_logged and contact is not None:  # imported in bulk: the batch was audited
         how = f"by import batch #{contact.import_batch_id}" if contact.import_batch_id else ""
         items.append(TimelineItem(contact.created_at, names.get(contact.created_by_id, "—"),
                                   f"Contact #{contact_id} created {how}".strip()))

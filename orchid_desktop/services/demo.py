@@ -151,7 +151,7 @@ def _screening_answers(rng: random.Random, donor: bool, today: date) -> dict[str
 
 def _unique_people(rng: random.Random, count: int) -> list[tuple[str, str, str, str]]:
     seen: set[str] = set()
-    people = []
+    people: list[tuple[str, str, str, str]] = []
     while len(people) < count:
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first}.{last}{rng.randint(1, 999)}@{rng.choice(DOMAINS)}".lower()

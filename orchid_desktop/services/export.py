@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 from orchid_desktop.db.models import Contact, Lead
 from orchid_desktop.domain.person_fields import (
@@ -55,7 +55,7 @@ def _day(value: date) -> str:
 @dataclass(frozen=True)
 class ExportColumn:
     header: str
-    expression: ColumnElement
+    expression: ColumnElement[Any] | QueryableAttribute[Any]
     shown: Callable[[Any], str | int] = str  # applied to a value that is not NULL
 
 

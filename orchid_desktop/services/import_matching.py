@@ -142,7 +142,8 @@ class ChunkMatcher:
                 elif earlier in pending_by_row:
                     target_row, target_raw = pending_by_row[earlier]
                     _merge(target_row, target_raw, values, clean.raw[i], mapped, self.policy)
-                    self.writer.refresh_search_text(target_row)
+                    if self.writer is not None:  # a dry run writes no rows to refresh
+                        self.writer.refresh_search_text(target_row)
         if self.writer is not None:
             self.writer.insert(pending)
         return tally
@@ -269,6 +270,8 @@ class ChunkMatcher:
                 previous_values={"before": {}, "after": {},
                                  "version_before": known.version - 1})
         stored = change.previous_values
+        if stored is None:  # set when the change was made, above or by an earlier row
+            raise RuntimeError(f"import change of #{person_id} has no recorded values")
         merged_before = {k: change_value(v) for k, v in before.items()} | stored["before"]
         change.previous_values = {
             "before": merged_before,

@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import Contact, Lead
@@ -55,7 +55,7 @@ class BulkWriter:
         self.session = session
         self.target = target
         self.model = model_for(target)
-        self.table = self.model.__table__
+        self.table = cast(Table, self.model.__table__)  # a mapped class's table
         self.batch_id = batch_id
         self.staff_id = staff_id
         self.connection = session.connection()
@@ -69,9 +69,9 @@ class BulkWriter:
         # million would pay the million's rebuild). The look-up indexes (email, phone,
         # batch) stay: matching needs them.
         large = (self.sqlite and expected_rows >= LARGE_IMPORT_ROWS and expected_rows
-                 >= self.connection.scalar(select(func.count()).select_from(self.table)))
+                 >= (self.connection.scalar(select(func.count()).select_from(self.table)) or 0))
         self._rebuilt = [index for index in self.table.indexes
-                         if index.name.startswith(f"ix_{self.table.name}_list_")
+                         if (index.name or "").startswith(f"ix_{self.table.name}_list_")
                          ] if large else []
         self._indexes_dropped = False
         self._analyzed = False
@@ -114,14 +114,17 @@ class BulkWriter:
                     once = convert(same)
                     values[index] = [once if v is same else convert(v)
                                      for v in values[index]]
-            prepared = list(zip(*values))
+            prepared: list[Any] = list(zip(*values, strict=True))
         else:
             prepared = [[_for_copy(row[c]) for c in columns] for row in rows]
         self._write(columns, prepared)
 
     def _write(self, columns: list[str], prepared: list) -> None:
         names = ", ".join(columns)
-        cursor = self.connection.connection.driver_connection.cursor()
+        driver = self.connection.connection.driver_connection
+        if driver is None:  # only after the connection was closed, which a writer never does
+            raise RuntimeError("the import's database connection is closed")
+        cursor = driver.cursor()
         if not self.sqlite:
             # COPY: PostgreSQL's bulk path, several times faster than multi-row INSERTs
             with cursor.copy(f"COPY {self.table.name} ({names}) FROM STDIN") as copy:

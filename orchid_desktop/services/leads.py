@@ -129,9 +129,10 @@ def promote(session: Session, lead_id: int, *, staff_id: int | None,
         screening.screen_contact(session, contact.id)
         apply_enrol_rules(session, "contact_created", [contact.id], staff_id=staff_id)
     else:
-        contact = session.get(Contact, link_to_contact)
-        if contact is None or contact.merged_into_id is not None:
+        linked = session.get(Contact, link_to_contact)
+        if linked is None or linked.merged_into_id is not None:
             raise UserError("That contact no longer exists.")
+        contact = linked
         audit.record(session, staff_id=staff_id, entity_type="contact", entity_id=contact.id,
                      action="lead_linked", changes={"lead_id": lead.id},
                      reason=f"repeat inquiry: lead #{lead.id} added to this contact")

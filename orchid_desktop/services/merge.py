@@ -23,6 +23,7 @@ from orchid_desktop.db.models import (
     PersonTag,
 )
 from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.db.results import rowcount
 from orchid_desktop.domain.person_fields import MERGED_COLUMNS
 from orchid_desktop.domain.vocab import EmailKind, EnrolmentStatus, OutboxStatus
 from orchid_desktop.errors import UserError
@@ -77,7 +78,7 @@ def merge_contacts(session: Session, keep_id: int, merge_id: int, *,
         result = session.execute(update(model).where(model.contact_id == gone.id)
                                  .values(contact_id=keep.id).execution_options(
                                      synchronize_session=False))
-        moved[label] = result.rowcount
+        moved[label] = rowcount(result)
     kept_tags = set(session.scalars(select(PersonTag.tag_id).where(
         PersonTag.contact_id == keep.id)))
     for tag in session.scalars(select(PersonTag).where(PersonTag.contact_id == gone.id)):

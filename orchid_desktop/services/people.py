@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -237,8 +237,9 @@ def set_archived(session: Session, model: type[Lead | Contact], ids, archived: b
     now = utcnow()
     entity = "lead" if model is Lead else "contact"
     for start in range(0, len(ids), 500):  # under every driver's parameter limit
-        for person in session.scalars(select(model).where(model.id.in_(ids[start:start + 500]))
-                                      .order_by(model.id)):
+        people = cast("list[Lead | Contact]", session.scalars(  # select(model) loses the type
+            select(model).where(model.id.in_(ids[start:start + 500])).order_by(model.id)).all())
+        for person in people:
             if (person.archived_at is None) != archived:
                 continue
             if model is Contact and not archived and person.email_normalized:
