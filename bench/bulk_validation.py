@@ -124,7 +124,7 @@ def main() -> None:
         started = time.perf_counter()
         expected = loop(single, sample, *extra)
         loop_seconds = (time.perf_counter() - started) * len(values) / len(sample)
-        got = list(zip(result, errors))[:len(sample)]
+        got = list(zip(result, errors, strict=False))[:len(sample)]
         same = "same answers" if got == expected else "DIFFERENT ANSWERS"
         scaled = "" if args.full_loop else f" (scaled from {len(sample):,})"
         print(f"{name}: bulk {bulk_seconds:6.2f} s   per-value loop {loop_seconds:7.1f} s"

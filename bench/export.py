@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from people_data import fill_leads  # noqa: E402
+from people_data import fill_leads
 
 
 def main() -> None:

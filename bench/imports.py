@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from people_data import FIRST, LAST  # noqa: E402
+from people_data import FIRST, LAST
 
 HEADERS = ["Timestamp", "Email Address", "First Name", "Last Name", "Phone Number",
            "State of residence", "I am interested in", "How did you hear about us"]
@@ -85,10 +85,14 @@ def xlsx_file(count: int) -> Path:
 def measure(url: str, file: str, what: str) -> dict:
     from sqlalchemy import create_engine
 
-    from orchid_desktop.db.engine import DatabaseTarget, create_app_engine, session_factory
-    from orchid_desktop.db.engine import parse_database_url
-    from orchid_desktop.services.import_reader import open_table
+    from orchid_desktop.db.engine import (
+        DatabaseTarget,
+        create_app_engine,
+        parse_database_url,
+        session_factory,
+    )
     from orchid_desktop.services import importing as _imp
+    from orchid_desktop.services.import_reader import open_table
     from orchid_desktop.services.importing import ImportOptions, suggest_mapping
     run_import = _imp.run_import
 

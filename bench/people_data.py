@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
@@ -16,15 +16,22 @@ from orchid_desktop.db.models import Lead
 from orchid_desktop.domain.search_terms import search_text
 from orchid_desktop.domain.vocab import ApplicantType, LeadSource, LeadStatus
 
-FIRST = ("Olivia Emma Ava Sophia Isabella Mia Amelia Harper Evelyn Abigail Emily Ella Chloe "
-         "Grace Zoe Lily Hannah Nora Riley Aria Layla Camila Maya Leah Sofia Valeria Ximena "
-         "Jasmine Aaliyah Imani Priya Ananya Mei Hana Yuna Fatima Amara Nia Keisha José "
-         "Brianna Megan Ashley Jessica Lauren Rachel Danielle Alexis Taylor Morgan").split()
-LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
-        "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
-        "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright "
-        "Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Patel "
-        "Kim Chen Okafor Mensah Müller O'Brien").split()
+FIRST = [
+    "Olivia", "Emma", "Ava", "Sophia", "Isabella", "Mia", "Amelia", "Harper", "Evelyn",
+    "Abigail", "Emily", "Ella", "Chloe", "Grace", "Zoe", "Lily", "Hannah", "Nora", "Riley",
+    "Aria", "Layla", "Camila", "Maya", "Leah", "Sofia", "Valeria", "Ximena", "Jasmine",
+    "Aaliyah", "Imani", "Priya", "Ananya", "Mei", "Hana", "Yuna", "Fatima", "Amara", "Nia",
+    "Keisha", "José", "Brianna", "Megan", "Ashley", "Jessica", "Lauren", "Rachel", "Danielle",
+    "Alexis", "Taylor", "Morgan"
+]
+LAST = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
+    "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
+    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
+    "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
+    "Rivera", "Campbell", "Patel", "Kim", "Chen", "Okafor", "Mensah", "Müller", "O'Brien"
+]
 TYPES = [ApplicantType.EGG_DONOR] * 6 + [ApplicantType.GESTATIONAL_CARRIER] * 3 + [
     ApplicantType.OTHER]
 SOURCES = list(LeadSource)
@@ -35,7 +42,7 @@ CHUNK = 20_000
 
 def lead_rows(count: int, seed: int = 7):
     rng = random.Random(seed)
-    start = datetime(2023, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2023, 1, 1, tzinfo=UTC)
     span = 3 * 365 * 86400
     for n in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -57,7 +64,7 @@ def fill_leads(engine, count: int) -> float:
     rows = lead_rows(count)
     with engine.begin() as connection:
         while True:
-            chunk = [row for _, row in zip(range(CHUNK), rows)]
+            chunk = [row for _, row in zip(range(CHUNK), rows, strict=False)]
             if not chunk:
                 break
             connection.execute(insert(Lead), chunk)

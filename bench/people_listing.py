@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from people_data import fill_leads, lead_rows  # noqa: E402
+from people_data import fill_leads, lead_rows
 
 PAGE = 200
 SEARCHES = ("jo", "jessica", "jessica smith", "smith", "555", "(415) 555-0123", "müller",

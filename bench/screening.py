@@ -11,7 +11,7 @@ import argparse
 import random
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -49,7 +49,7 @@ def main() -> None:
     sessions = session_factory(engine)
     first_run.ensure_first_run(sessions, None)
     rng = random.Random(1)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     people = demo._unique_people(rng, args.count)
     with sessions.begin() as session:
         rows = []

@@ -245,7 +245,7 @@ def add_contacts(engine, start: int, count: int) -> list[int]:
     with engine.begin() as connection:
         before = connection.scalar(select(Contact.id).order_by(Contact.id.desc()).limit(1)) or 0
         generator = rows()
-        while chunk := [row for _, row in zip(range(CHUNK), generator)]:
+        while chunk := [row for _, row in zip(range(CHUNK), generator, strict=False)]:
             connection.execute(insert(Contact), chunk)
         return connection.scalars(select(Contact.id).where(Contact.id > before)
                                   .order_by(Contact.id)).all()
@@ -325,14 +325,14 @@ def instrument(timers: Timers, profiles: list | None):
     names; nothing in the package is edited)."""
     from orchid_desktop.services import dispatch
 
-    D = dispatch.Dispatcher
+    dispatcher = dispatch.Dispatcher
     for name in ("expire_leases", "queue_due", "claim", "build_requests"):
         setattr(dispatch, name, timers.wrap(name, getattr(dispatch, name)))
     for name in ("_send", "_load", "_prepare", "_finish", "_post", "_post_again"):
-        setattr(D, name, timers.wrap(name, getattr(D, name)))
+        setattr(dispatcher, name, timers.wrap(name, getattr(dispatcher, name)))
     if profiles is not None:  # a cProfile per request thread
         local = threading.local()
-        post = D._post
+        post = dispatcher._post
 
         def profiled(self, *args):
             if not hasattr(local, "profile"):
@@ -343,7 +343,7 @@ def instrument(timers: Timers, profiles: list | None):
                 return post(self, *args)
             finally:
                 local.profile.disable()
-        D._post = profiled
+        dispatcher._post = profiled
 
 
 def fill_template_rows(context, sender: int, count: int, due: datetime) -> int:
@@ -531,7 +531,7 @@ class Writer:
                        f"({', '.join('?' * len(columns))})")
                 cursor = connection.connection.driver_connection.cursor()
                 generator = ([self.value(v) for v in row] for row in rows)
-                while chunk := [r for _, r in zip(range(CHUNK), generator)]:
+                while chunk := [r for _, r in zip(range(CHUNK), generator, strict=False)]:
                     cursor.executemany(sql, chunk)
                     written += len(chunk)
         return written
@@ -605,7 +605,7 @@ class QuietFill:
                                         launched_at=now - timedelta(days=120)))
                 step_ids = session.scalars(select(DripStep.id).where(
                     DripStep.campaign_id == campaign).order_by(DripStep.position)).all()
-                self.campaigns.append((campaign, list(zip(step_ids, versions))))
+                self.campaigns.append((campaign, list(zip(step_ids, versions, strict=False))))
 
     def outcome(self):
         from orchid_desktop.domain.vocab import OutboxStatus
@@ -706,7 +706,7 @@ class QuietFill:
                                start, {}))
             due = start
             for position, ((drip_step, (version, kind)), delay) in enumerate(zip(
-                    campaign_steps, (0, 1, 2, 2, 3, 3, 4, 7))):
+                    campaign_steps, (0, 1, 2, 2, 3, 3, 4, 7), strict=False)):
                 due = due + timedelta(days=delay)
                 if active and position >= 2:
                     due = max(due, self.now + timedelta(days=position - 1))
@@ -741,7 +741,7 @@ class QuietFill:
 
         first = self.writer.next_id("outbox_messages")
         tomorrow = self.now + timedelta(days=1)
-        cols = OUTBOX_COLUMNS[:-3] + ("subject", "html_body")
+        cols = (*OUTBOX_COLUMNS[:-3], "subject", "html_body")
         self.writer.write("outbox_messages", cols, (
             (first + i, OutboxOrigin.SINGLE, EmailKind.SERVICE, None, None, cid, email,
              email, given, None, {}, self.sender, "single", OutboxStatus.QUEUED, tomorrow, 0,

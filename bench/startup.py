@@ -13,7 +13,7 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "docs"))
 
-from make_screenshots import _Memory  # noqa: E402  (an in-memory keyring)
+from make_screenshots import _Memory
 
 
 def timed(fn, repeat: int = 1) -> tuple[float, object]:

@@ -8,17 +8,18 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import ClassVar
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["ORCHID_HOME"] = tempfile.mkdtemp(prefix="orchid-shots-")
 
-import keyring  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
+import keyring
+from keyring.backend import KeyringBackend
 
 
 class _Memory(KeyringBackend):
     priority = 1
-    store: dict = {}
+    store: ClassVar[dict] = {}
 
     def get_password(self, s, u):
         return self.store.get((s, u))

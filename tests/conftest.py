@@ -10,12 +10,12 @@ import uuid
 # Before any Qt import: with no display Qt would abort.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-import keyring  # noqa: E402
-import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import keyring
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from tests.fakes.memory_keyring import MemoryKeyring  # noqa: E402
+from tests.fakes.memory_keyring import MemoryKeyring
 
 PG_URL = os.environ.get("ORCHID_TEST_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")

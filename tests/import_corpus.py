@@ -117,7 +117,7 @@ def mailchimp_csv(folder: Path) -> Path:
 
 def semicolon_european_csv(folder: Path) -> Path:
     """What German Excel saves as "CSV": cp1252, semicolons, decimal commas, CRLF."""
-    text = "\r\n".join(";".join(row) for row in [EUROPEAN_HEADERS] + EUROPEAN_ROWS) + "\r\n"
+    text = "\r\n".join(";".join(row) for row in [EUROPEAN_HEADERS, *EUROPEAN_ROWS]) + "\r\n"
     path = folder / "Spenderinnen.csv"
     path.write_bytes(text.encode("cp1252"))
     return path

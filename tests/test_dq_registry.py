@@ -243,7 +243,7 @@ def _nicotine_with_a_new_parameter() -> Rule:
     nicotine = registry_for(DONOR)["nicotine"]
     return dataclasses.replace(
         nicotine, defaults=NicotineWithCbd(reapply_after_days=90, include_cbd=True),
-        parameters=nicotine.parameters + (Param("include_cbd", "Count CBD", dq_rules.BOOL),))
+        parameters=(*nicotine.parameters, Param("include_cbd", "Count CBD", dq_rules.BOOL)))
 
 
 @contextmanager

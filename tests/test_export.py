@@ -4,7 +4,7 @@ filter, a failed export leaving nothing behind, and the command line."""
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -34,7 +34,7 @@ CONTACT_HEADERS = ["ID", "First name", "Last name", "Email", "Phone", "Applicant
 
 
 def _at(day: int, hour: int = 12) -> datetime:
-    return datetime(2024, 5, day, hour, 30, tzinfo=timezone.utc)
+    return datetime(2024, 5, day, hour, 30, tzinfo=UTC)
 
 
 def _local(moment: datetime) -> str:

@@ -221,22 +221,20 @@ def test_a_broken_get_handler_answers_500_and_fails_the_with_block():
 
 
 def test_a_broken_post_handler_answers_500_and_fails_the_with_block():
-    with pytest.raises(AssertionError, match="POST /v3/mail/send"):
-        with FakeSendGrid() as fake:
-            fake.delay_seconds = "soon"  # not a number of seconds
-            client = SendGridAPIClient(api_key=KEY, host=fake.host).client
-            with pytest.raises(HTTPError) as answer:
-                client.mail.send.post(request_body=mail())
-            assert answer.value.status_code == 500
-            assert "TypeError" in json.loads(answer.value.body)["errors"][0]["message"]
-            fake.wait_idle()  # the request's count is released after its answer
-            assert fake.accepted == []
+    with pytest.raises(AssertionError, match="POST /v3/mail/send"), FakeSendGrid() as fake:
+        fake.delay_seconds = "soon"  # not a number of seconds
+        client = SendGridAPIClient(api_key=KEY, host=fake.host).client
+        with pytest.raises(HTTPError) as answer:
+            client.mail.send.post(request_body=mail())
+        assert answer.value.status_code == 500
+        assert "TypeError" in json.loads(answer.value.body)["errors"][0]["message"]
+        fake.wait_idle()  # the request's count is released after its answer
+        assert fake.accepted == []
 
 
 def test_the_with_blocks_own_exception_is_not_replaced():
-    with pytest.raises(LookupError, match="the test's own failure"):
-        with FakeSendGrid() as fake:
-            fake.suppressions["bounces"] = [{"email": "a@example.com", "created": "x"}]
-            with pytest.raises(HTTPError):
-                SendGridAPIClient(api_key=KEY, host=fake.host).client.suppression.bounces.get()
-            raise LookupError("the test's own failure")
+    with pytest.raises(LookupError, match="the test's own failure"), FakeSendGrid() as fake:
+        fake.suppressions["bounces"] = [{"email": "a@example.com", "created": "x"}]
+        with pytest.raises(HTTPError):
+            SendGridAPIClient(api_key=KEY, host=fake.host).client.suppression.bounces.get()
+        raise LookupError("the test's own failure")

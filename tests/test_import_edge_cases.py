@@ -3,7 +3,7 @@ undo, undo that would leave someone unreachable, clocks going back, odd files.""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
@@ -97,7 +97,7 @@ def test_a_time_in_the_repeated_autumn_hour_is_kept(context, tmp_path):
     assert report.notes == []
     with context.sessions() as session:
         assert session.scalar(select(Lead.received_at)) == datetime(
-            2026, 11, 1, 5, 30, tzinfo=timezone.utc)
+            2026, 11, 1, 5, 30, tzinfo=UTC)
 
 
 def test_a_short_file_with_one_long_row_keeps_its_header(context, tmp_path):

@@ -4,7 +4,7 @@ headers, exact counts, and every name back byte for byte."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -38,10 +38,11 @@ def names(people):
 def test_facebook_lead_ads_download(context, tmp_path):
     report, people = imported(context, corpus.facebook_lead_export(tmp_path))
     assert (report.created, report.rejected) == (6, 0)
-    assert names(people) == [split_full_name(f"{f} {l}") for f, l, _, _ in corpus.PEOPLE]
+    assert names(people) == [split_full_name(f"{first} {last}")
+                             for first, last, _, _ in corpus.PEOPLE]
     assert {p.source for p in people} == {LeadSource.FACEBOOK_INSTAGRAM}
     assert {p.state for p in people} == {"CA"}
-    assert people[0].received_at == datetime(2026, 3, 1, 18, 15, 32, tzinfo=timezone.utc)
+    assert people[0].received_at == datetime(2026, 3, 1, 18, 15, 32, tzinfo=UTC)
     assert people[0].phone_e164 == "+14155550123" and people[3].phone_e164 is None
     assert people[0].raw_form_data["ad_name"] == "Egg donors — spring"
 
@@ -51,7 +52,7 @@ def test_facebook_lead_ads_download(context, tmp_path):
 def test_crm_and_form_exports_keep_names_byte_for_byte(context, tmp_path, build):
     report, people = imported(context, build(tmp_path))
     assert (report.created, report.updated, report.skipped, report.rejected) == (6, 0, 0, 0)
-    assert names(people) == [(f, l) for f, l, _, _ in corpus.PEOPLE]
+    assert names(people) == [(first, last) for first, last, _, _ in corpus.PEOPLE]
     assert [p.email for p in people] == [e for _, _, e, _ in corpus.PEOPLE]
 
 
@@ -89,8 +90,8 @@ def test_ods_and_pipe_delimited_files(context, tmp_path):
     # the same Zoë and José again (same emails): skipped, the other four created
     report, people = imported(context, corpus.pipe_delimited_txt(tmp_path))
     assert (report.created, report.skipped) == (4, 2)
-    assert names(people)[2:] == [split_full_name(f"{f} {l}")
-                                 for f, l, _, _ in corpus.PEOPLE[1:5]]
+    assert names(people)[2:] == [split_full_name(f"{first} {last}")
+                                 for first, last, _, _ in corpus.PEOPLE[1:5]]
 
 
 def test_messy_hand_kept_list(context, tmp_path):

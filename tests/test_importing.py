@@ -4,7 +4,7 @@ same on PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -74,9 +74,10 @@ def test_a_google_form_export_imports_with_exact_counts_and_names(context, tmp_p
     assert [(p.first_name, p.last_name) for p in stored] == [
         ("Jessica", "Smith"), ("Zoë", "Müller"), ("Siobhán", "O'Brien"),
         ('=HYPERLINK("x")', "@handle"), ("Amara", "Okafor")]
-    jessica, zoe, siobhan, formula, amara = stored
+    jessica, zoe, _siobhan, formula, amara = stored
     assert jessica.phone_e164 == "+14155550101" and jessica.state == "CA"
-    assert zoe.email == "ZOE.Muller@Example.org" and zoe.email_normalized == "zoe.muller@example.org"
+    assert zoe.email == "ZOE.Muller@Example.org"
+    assert zoe.email_normalized == "zoe.muller@example.org"
     assert formula.email is None and formula.phone_e164 == "+14155550103"
     assert amara.phone_e164 == "+14155550104" and amara.state is None
     # unmapped columns kept as the form arrived; Google Forms' time is the agency's local
@@ -280,8 +281,8 @@ def test_received_times_with_offsets_are_kept_exactly(context, tmp_path):
     rows = ["2026-03-05T10:22:33+0000,a@example.com\n", "2026-03-05T10:22:33-0500,b@example.com\n"]
     do_import(context, write_csv(tmp_path, rows, name="fb.csv", header=header))
     a, b = leads(context)
-    assert a.received_at == datetime(2026, 3, 5, 10, 22, 33, tzinfo=timezone.utc)
-    assert b.received_at == datetime(2026, 3, 5, 15, 22, 33, tzinfo=timezone.utc)
+    assert a.received_at == datetime(2026, 3, 5, 10, 22, 33, tzinfo=UTC)
+    assert b.received_at == datetime(2026, 3, 5, 15, 22, 33, tzinfo=UTC)
 
 
 def test_undoing_the_demo_batch_removes_its_leads_and_untouched_contacts(context):

@@ -24,7 +24,8 @@ def _upgrade_and_compare(engine):
     assert set(Base.metadata.tables) <= tables
     with engine.connect() as connection:
         differences = compare_metadata(
-            MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object}), Base.metadata)
+            MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_object": include_object}), Base.metadata)
     assert differences == []
     # running it again is a no-op
     assert migrate.upgrade(engine) == (after, after)

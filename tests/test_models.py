@@ -1,6 +1,6 @@
 """Constraints live in the database: the same tests run on SQLite and PostgreSQL."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -54,22 +54,20 @@ def _contact(email="ana@example.com", **extra) -> Contact:
 def test_only_one_active_contact_per_normalised_email(sessions):
     with sessions.begin() as session:
         session.add(_contact())
-    with pytest.raises(IntegrityError):
-        with sessions.begin() as session:
-            session.add(_contact())
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(_contact())
     # an archived contact no longer blocks the address
     with sessions.begin() as session:
         first = session.query(Contact).one()
-        first.archived_at = datetime.now(timezone.utc)
+        first.archived_at = datetime.now(UTC)
     with sessions.begin() as session:
         session.add(_contact())
 
 
 def test_a_person_needs_an_email_or_a_phone(sessions):
-    with pytest.raises(IntegrityError):
-        with sessions.begin() as session:
-            session.add(Lead(first_name="No", last_name="Way",
-                             applicant_type=ApplicantType.OTHER, source=LeadSource.PHONE))
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(Lead(first_name="No", last_name="Way",
+                         applicant_type=ApplicantType.OTHER, source=LeadSource.PHONE))
 
 
 def test_status_columns_reject_unknown_values_in_the_database(sessions):
@@ -82,10 +80,9 @@ def test_status_columns_reject_unknown_values_in_the_database(sessions):
 
 
 def test_the_orm_refuses_unknown_enum_values_before_the_database_does(sessions):
-    with pytest.raises(StatementError):
-        with sessions.begin() as session:
-            session.add(Lead(email="y@example.com", email_normalized="y@example.com",
-                             applicant_type="astronaut", source=LeadSource.GOOGLE))
+    with pytest.raises(StatementError), sessions.begin() as session:
+        session.add(Lead(email="y@example.com", email_normalized="y@example.com",
+                         applicant_type="astronaut", source=LeadSource.GOOGLE))
 
 
 def test_a_later_save_from_another_workstation_sees_the_conflict(sessions):
@@ -101,9 +98,8 @@ def test_a_later_save_from_another_workstation_sees_the_conflict(sessions):
     with sessions.begin() as session:
         session.add(mine)
     theirs.first_name = "Ann"
-    with pytest.raises(StaleDataError):
-        with sessions.begin() as session:
-            session.add(theirs)
+    with pytest.raises(StaleDataError), sessions.begin() as session:
+        session.add(theirs)
     with sessions() as session:
         saved = session.query(Contact).one()
         assert (saved.first_name, saved.version) == ("Anna", 2)
@@ -133,13 +129,12 @@ def test_an_enrolment_step_can_be_in_the_outbox_only_once(sessions):
 
     with sessions.begin() as session:
         session.add(message())
-    with pytest.raises(IntegrityError):
-        with sessions.begin() as session:
-            session.add(message())
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(message())
 
 
 def test_instants_come_back_in_utc_and_dates_as_dates(sessions):
-    moment = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     with sessions.begin() as session:
         session.add(_contact(date_of_birth=date(2001, 2, 3), email_consent_at=moment))
     with sessions() as session:
@@ -150,6 +145,5 @@ def test_instants_come_back_in_utc_and_dates_as_dates(sessions):
 
 
 def test_a_naive_datetime_is_a_programming_error(sessions):
-    with pytest.raises(StatementError, match="naive datetime"):
-        with sessions.begin() as session:
-            session.add(_contact(email_consent_at=datetime(2026, 1, 1)))
+    with pytest.raises(StatementError, match="naive datetime"), sessions.begin() as session:
+        session.add(_contact(email_consent_at=datetime(2026, 1, 1)))

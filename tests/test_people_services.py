@@ -4,7 +4,7 @@ ignore/archive, the contact profile and history, documents, merge, lists and sea
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 
@@ -116,7 +116,7 @@ def test_promoting_a_lead_creates_the_contact_and_writes_history(context):
         assert contact.stage == PipelineStage.PRE_SCREEN
         assert contact.profile["lead_form"] == {"How did you hear": "Instagram"}
         timeline = [item.text for item in contacts.history(session, contact.id)]
-    assert any("Lead #%d promoted" % lead_id in text for text in timeline)
+    assert any(f"Lead #{lead_id} promoted" in text for text in timeline)
     assert any("created" in text for text in timeline)
     with context.sessions.begin() as session, pytest.raises(UserError, match="already a contact"):
         leads.promote(session, lead_id, staff_id=context.staff_id)
@@ -300,12 +300,12 @@ def test_stage_changes_need_a_reason_or_date_where_it_matters(context):
 
 def test_notes_and_logged_emails_keep_author_and_time(context):
     contact_id = add_contact(context, email="ana@example.com")
-    from datetime import datetime, timezone
+    from datetime import datetime
     with context.sessions.begin() as session:
         contacts.add_note(session, contact_id, "Prefers texts.", staff_id=context.staff_id)
         contacts.log_email(session, contact_id, direction=EmailDirection.INBOUND,
                            subject="Question", body="Can I travel?",
-                           occurred_at=datetime(2026, 11, 1, 15, tzinfo=timezone.utc),
+                           occurred_at=datetime(2026, 11, 1, 15, tzinfo=UTC),
                            staff_id=context.staff_id)
         with pytest.raises(ValidationError):
             contacts.add_note(session, contact_id, "   ", staff_id=context.staff_id)

@@ -496,7 +496,7 @@ def test_a_date_preset_is_saved_as_relative(window, context, monkeypatch):
     tab.save_current_filter()
     with context.sessions() as session:
         from orchid_desktop.services import saved_views
-        ((name, saved),) = saved_views.list_filters(session, tab.kind.saved_view_kind)
+        ((_name, saved),) = saved_views.list_filters(session, tab.kind.saved_view_kind)
     assert saved.last_days == 6 and saved.date_from is None
 
 

@@ -383,7 +383,8 @@ def test_local_mode_files_are_whole_emails_written_once_across_a_crash(context, 
         marketing = row_id != ids[3]
         if marketing:
             assert "1 Main St, Oakland, CA 94612" in text and "1 Main St, Oakland" in html
-            assert message["List-Unsubscribe"] == "<mailto:hello@orchid.example?subject=unsubscribe>"
+            assert message["List-Unsubscribe"] == \
+                "<mailto:hello@orchid.example?subject=unsubscribe>"
             assert "mailto:hello@orchid.example?subject=unsubscribe" in html
             assert "mailto:hello@orchid.example?subject=unsubscribe" in text
             assert message["Subject"] == "Our autumn newsletter"

@@ -437,7 +437,7 @@ def test_person_variables_for_leads_and_contacts_and_in_bulk(context):
     with context.sessions() as session:
         one = {r: templates.person_variables(session, r, staff_id=context.staff_id)
                for r in refs}
-        bulk = templates.person_variables_bulk(session, refs + [PersonRef("lead", 999999)],
+        bulk = templates.person_variables_bulk(session, [*refs, PersonRef("lead", 999999)],
                                                staff_id=context.staff_id)
         with pytest.raises(UserError, match="no longer exists"):
             templates.person_variables(session, PersonRef("lead", 999999), staff_id=None)

@@ -44,7 +44,7 @@ TRICKY = ["notice", "copy", "amp", "lt", "#94;", "94;", "Ann", "p", "b title=x",
           "https://x.test/", "x.test", "-", "--", "!--", "x;", "]]"]
 value = st.one_of(st.sampled_from(NAMES), st.sampled_from(TRICKY), st.text(max_size=30),
                   st.from_regex(PLAIN_VALUE, fullmatch=True).filter(lambda v: len(v) < 60))
-people = st.fixed_dictionaries({name: value for name in PER_RECIPIENT})
+people = st.fixed_dictionaries(dict.fromkeys(PER_RECIPIENT, value))
 
 
 def source_of_entry(entry) -> SimpleNamespace:
@@ -64,8 +64,8 @@ def fast_text(source, values, shared) -> str | None:
 
 def check_people(source, kind, everyone) -> int:
     """Each person's email as ``prepare_message`` makes it (shortcut where taken) has the
-    HTML and text of the email rendered for them alone, text parsed from their own HTML; returns how many
-    took the shortcut."""
+    HTML and text of the email rendered for them alone, text parsed from their own HTML;
+    returns how many took the shortcut."""
     bodies = SharedBodies()
     taken = 0
     for n, values in enumerate(everyone):
@@ -120,7 +120,8 @@ PIECES = ["<p>", "</p>", "<br>", "<li>", "</li>", "<ol>", "</ol>", "<td>", "<tr>
           "&#94;", "&Hat;", "{", "}", "first_name", ";", "&#94;{first_name}",
           "&Hat;{last_name}", '<a href="https://x.test/">{{ first_name }}</a>',
           '<a href="mailto:{{ email }}">{{ email }}</a>', '<img alt="{{ last_name }}">',
-          "&{{ first_name }}", "<{{ first_name }}>", "<!-{{ first_name }}", " ", "  ", "\n", "\t", "\r", "x",
+          "&{{ first_name }}", "<{{ first_name }}>", "<!-{{ first_name }}", " ", "  ", "\n",
+          "\t", "\r", "x",
           "tice", "=", "'", '"', "/", "-", "]]>", "<![CDATA[",
           "{% if first_name == 'Ann' %}<b>Ann!</b>{% endif %}",
           "{% if first_name|length > 3 %}long{% endif %}"]

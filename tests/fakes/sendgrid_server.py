@@ -152,7 +152,7 @@ class FakeSendGrid:
     def message_id_of(self) -> dict[str, str]:
         """Accepted address → the X-Message-Id answered for its request."""
         with self._lock:
-            pairs = list(zip(self.accepted, self.message_ids))
+            pairs = list(zip(self.accepted, self.message_ids, strict=False))
         return {to["email"]: mid for body, mid in pairs
                 for p in body["personalizations"] for to in p["to"]}
 
