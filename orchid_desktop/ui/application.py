@@ -29,7 +29,8 @@ HEADLESS_PLATFORMS = ("offscreen", "minimal")  # Qt platforms no person looks at
 
 
 def make_qapplication() -> QApplication:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()  # typed QCoreApplication; here it is the QApplication
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Orchid Desktop")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Orchid")

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMessageBox,
     QPushButton,
     QTableWidgetItem,
@@ -34,6 +33,7 @@ from orchid_desktop.services.backup import BackupInfo
 from .import_wizard_pages import (
     STYLE,
     hint_label,
+    named_label,
     read_only_table,
     secondary_button,
     title_label,
@@ -46,10 +46,11 @@ COLUMNS = ("Date", "Taken at", "Kind", "Size")
 
 
 def file_size(size: int) -> str:
+    amount: float = size
     for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
+        if amount < 1024 or unit == "GB":
+            return f"{amount:,} {unit}" if unit == "bytes" else f"{amount:,.1f} {unit}"
+        amount /= 1024
     raise AssertionError
 
 
@@ -75,7 +76,7 @@ class BackupDialog(QDialog):
         self.empty_label = hint_label("No backups yet. The first one is made today; press "
                                       "Back up now to make one at once.")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.result_label = QLabel(objectName="checkResult")
+        self.result_label = named_label("", "checkResult")
         self.result_label.setWordWrap(True)
         self.backup_button = secondary_button("Back up now")
         self.backup_button.clicked.connect(self.back_up_now)

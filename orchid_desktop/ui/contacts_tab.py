@@ -3,6 +3,8 @@ merge for the same person entered twice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -30,8 +32,8 @@ def drips_stopped(n: int) -> str:
 
 class ContactsTab(PeopleTab):
     noun, plural = "contact", "contacts"
-    open_lead = None  # set by the window: opens a lead by id
-    import_spreadsheet = None  # set by the window: opens the import wizard
+    open_lead: Callable[[int], None] | None = None  # set by the window: opens a lead by id
+    import_spreadsheet: Callable[[], None] | None = None  # set by the window: the import
 
     def build_actions(self) -> None:
         bar = self.toolbar

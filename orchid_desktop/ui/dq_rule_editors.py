@@ -93,12 +93,18 @@ class Editor:
 
     @staticmethod
     def _number(p: Param):
-        spin = QDoubleSpinBox() if p.kind == FLOAT else QSpinBox()
+        low = p.minimum if p.minimum is not None else 0
+        high = p.maximum if p.maximum is not None else 9999
+        spin: QDoubleSpinBox | QSpinBox
         if p.kind == FLOAT:
+            spin = QDoubleSpinBox()
             spin.setDecimals(1)
-        spin.setRange(p.minimum if p.minimum is not None else 0,
-                      p.maximum if p.maximum is not None else 9999)
-        spin.setSingleStep(p.step)
+            spin.setRange(low, high)
+            spin.setSingleStep(p.step)
+        else:  # whole numbers (Qt would truncate a fraction just as int() does)
+            spin = QSpinBox()
+            spin.setRange(int(low), int(high))
+            spin.setSingleStep(int(p.step))
         spin.setSuffix(p.suffix)
         spin.setAlignment(Qt.AlignmentFlag.AlignRight)
         spin.setFixedWidth(NUMBER_WIDTH)

@@ -134,7 +134,7 @@ class RuleSetPage(QWidget):
         for label in self._labels:  # one label column across every rule on the page
             label.setMinimumWidth(width)
 
-        self.scroll = scroll = QScrollArea()
+        self.scroll_area = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)

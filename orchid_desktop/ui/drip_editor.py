@@ -47,6 +47,7 @@ from .campaign_words import TARGET_LABELS, day_label, plural
 from .drip_steps_table import StepsEditor
 from .library_sequences import library_sequences, sequence_steps, sequence_target
 from .problem_list import ProblemList
+from .qt_convert import py_date
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 APPLICANT_TYPES = ((None, "any applicant type"), ("egg_donor", "egg donors only"),
@@ -82,7 +83,7 @@ class OptionalDate(QWidget):
         row.addStretch(1)
 
     def value(self) -> date | None:
-        return None if self.none_box.isChecked() else self.edit.date().toPython()
+        return None if self.none_box.isChecked() else py_date(self.edit.date())
 
 
 class DripEditorDialog(QDialog):
@@ -162,8 +163,8 @@ class DripEditorDialog(QDialog):
         window_row.addWidget(self.window_end)
         window_row.addSpacing(14)
         window_row.addWidget(QLabel("on"))
-        for box in self.weekday_boxes:
-            window_row.addWidget(box)
+        for day_box in self.weekday_boxes:
+            window_row.addWidget(day_box)
         window_row.addStretch(1)
         auto_row = QHBoxLayout()
         auto_row.setSpacing(8)
@@ -210,8 +211,8 @@ class DripEditorDialog(QDialog):
                        self.starts.edit.dateChanged, self.ends.edit.dateChanged,
                        self.starts.none_box.toggled, self.ends.none_box.toggled):
             signal.connect(self.update_summary)
-        for box in self.weekday_boxes:
-            box.toggled.connect(self.update_summary)
+        for day_box in self.weekday_boxes:
+            day_box.toggled.connect(self.update_summary)
         layout = QVBoxLayout()
         layout.addWidget(self.start_row)
         layout.addWidget(self.locked_note)

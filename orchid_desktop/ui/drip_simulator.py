@@ -40,8 +40,8 @@ def header_text(sends: list[SimulatedSend], limit: int = PEOPLE_LIMIT) -> str:
     if not sends:
         return "This campaign has no email steps yet."
     people = {(s.person, s.email) for s in sends}
-    dated = sorted((s for s in sends if s.local_due is not None),
-                   key=lambda s: s.local_due.timestamp())
+    moments = sorted((s.local_due for s in sends if s.local_due is not None),
+                     key=lambda due: due.timestamp())
     if len(people) == 1 and sends[0].person == NOBODY:
         text = f"Nobody is enrolled yet: the plan for {NOBODY.lower()}, " \
                f"{plural(len(sends), 'send')}"
@@ -49,9 +49,9 @@ def header_text(sends: list[SimulatedSend], limit: int = PEOPLE_LIMIT) -> str:
         text = f"{plural(len(sends), 'send')} for {plural(len(people), 'person', 'people')}"
         if len(people) >= limit:
             text += f" (the first {limit:,} enrolled)"
-    if dated:
-        text += f"; first {recipient_moment(dated[0].local_due)}, last " \
-                f"{recipient_moment(dated[-1].local_due)}"
+    if moments:
+        text += f"; first {recipient_moment(moments[0])}, last " \
+                f"{recipient_moment(moments[-1])}"
     return text + "."
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
@@ -112,7 +113,7 @@ class StepsEditor(QWidget):
     def problems(self) -> list[str]:
         found = []
         for row, step in enumerate(self._steps):
-            box = self.table.cellWidget(row, AT)
+            box = self._combo(row, AT)
             if step.kind is StepKind.EMAIL and box is not None:
                 try:
                     parse_time(box.currentText())
@@ -189,17 +190,25 @@ class StepsEditor(QWidget):
 
     def _read_widgets(self) -> None:
         for row, step in enumerate(self._steps):
-            delay = self.table.cellWidget(row, DELAY)
+            delay = cast(QSpinBox | None, self.table.cellWidget(row, DELAY))  # _delay_box's
             if delay is not None:
                 step.delay_days = delay.value()
             if step.kind is not StepKind.EMAIL:
                 continue
-            step.delay_from = DelayFrom(self.table.cellWidget(row, FROM).currentData())
+            from_box, at_box, template_box = (self._combo(row, FROM), self._combo(row, AT),
+                                              self._combo(row, TEMPLATE))
+            if from_box is None or at_box is None or template_box is None:
+                continue  # not built yet (``_rebuild`` gives every email row all three)
+            step.delay_from = DelayFrom(from_box.currentData())
             try:
-                step.send_time = parse_time(self.table.cellWidget(row, AT).currentText())
+                step.send_time = parse_time(at_box.currentText())
             except ValueError:
                 step.send_time = None
-            step.template_id = self.table.cellWidget(row, TEMPLATE).currentData()
+            step.template_id = template_box.currentData()
+
+    def _combo(self, row: int, column: int) -> QComboBox | None:
+        """The combo box ``_rebuild`` put in an email step's From, At or Template cell."""
+        return cast(QComboBox | None, self.table.cellWidget(row, column))  # typed QWidget
 
     def _delay_box(self, step: StepForm) -> QSpinBox:
         box = QSpinBox()
@@ -225,7 +234,9 @@ class StepsEditor(QWidget):
         box = QComboBox()
         box.setEditable(True)
         box.addItems(["", *TIME_CHOICES])
-        box.lineEdit().setPlaceholderText("window start")
+        line = box.lineEdit()  # there is one: the box is editable
+        if line is not None:
+            line.setPlaceholderText("window start")
         box.setToolTip("Leave empty to send when the sending window opens (on day 0: as "
                        "soon as the window allows)")
         box.setCurrentText(f"{step.send_time:%H:%M}" if step.send_time else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -40,6 +40,11 @@ from .empty_state import EmptyState
 from .problem_list import ReasonsDialog
 from .tasks import run_in_background
 
+if TYPE_CHECKING:
+    from .campaign_stats import CampaignStatsDialog
+    from .drip_simulator import DripSimulatorDialog
+    from .enrolments_dialog import EnrolmentsDialog
+
 log = logging.getLogger(__name__)
 
 ENABLED_WHEN: dict[str, tuple[CampaignStatus, ...] | None] = {  # None: any campaign
@@ -69,9 +74,9 @@ class DripsPage(QStackedWidget):
         self.last_message = ""
         self.busy = False
         self.reasons_dialog: ReasonsDialog | None = None
-        self.simulator = None
-        self.enrolments_dialog = None
-        self.stats_dialog = None
+        self.simulator: DripSimulatorDialog | None = None
+        self.enrolments_dialog: EnrolmentsDialog | None = None
+        self.stats_dialog: CampaignStatsDialog | None = None
         self._generation = 0
         self._select_after: int | None = None
         self.empty = EmptyState(
@@ -353,27 +358,32 @@ class DripsPage(QStackedWidget):
 
         drip = self.current()
         if drip is not None:
-            self.simulator = DripSimulatorDialog(self.context, drip.id, drip.name, parent=self)
-            self.simulator.open()
+            simulator = DripSimulatorDialog(self.context, drip.id, drip.name, parent=self)
+            self.simulator = simulator
+            simulator.open()
 
     def open_enrolments(self) -> None:
         from .enrolments_dialog import EnrolmentsDialog
 
         drip = self.current()
         if drip is not None:
-            self.enrolments_dialog = EnrolmentsDialog(self.context, drip, parent=self)
-            self.enrolments_dialog.changed.connect(lambda: (self.refresh(),
-                                                            self.outbox_changed.emit()))
-            self.enrolments_dialog.open()
+            enrolments = EnrolmentsDialog(self.context, drip, parent=self)
+            enrolments.changed.connect(self._enrolments_changed)
+            self.enrolments_dialog = enrolments
+            enrolments.open()
+
+    def _enrolments_changed(self) -> None:
+        self.refresh()
+        self.outbox_changed.emit()
 
     def open_stats(self) -> None:
         from .campaign_stats import CampaignStatsDialog
 
         drip = self.current()
         if drip is not None:
-            self.stats_dialog = CampaignStatsDialog(self.context, "drip", drip.id, drip.name,
-                                                    parent=self)
-            self.stats_dialog.open()
+            stats = CampaignStatsDialog(self.context, "drip", drip.id, drip.name, parent=self)
+            self.stats_dialog = stats
+            stats.open()
 
     # -- telling ------------------------------------------------------------------------
     def say(self, text: str) -> None:

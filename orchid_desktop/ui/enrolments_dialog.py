@@ -177,9 +177,11 @@ class EnrolmentsDialog(QDialog):
 
     def enrol_from_import(self) -> None:
         dialog = EnrolFromImportDialog(self.context, self.drip.name, parent=self)
-        if not dialog.exec() or dialog.chosen() is None:
+        if not dialog.exec():
             return
         batch = dialog.chosen()
+        if batch is None:
+            return
         sessions, staff, campaign_id = self.context.sessions, self.context.staff_id, self.drip.id
         self.enrol_button.setEnabled(False)
         self.result_label.setText(f"Enrolling everyone from {batch.file_name}…")

@@ -8,6 +8,7 @@ line.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from orchid_desktop.domain.vocab import ApplicantType, LeadSource, PipelineStage
 from orchid_desktop.services.people_query import PeopleFilter, PeopleKind
+
+from .qt_convert import py_date
 
 SEARCH_PAUSE_MS = 250
 MIN_SEARCH_CHARS = 2
@@ -111,8 +114,8 @@ class DateRangeButton(QToolButton):
         menu = QMenu(self)
         menu.addAction("Any time", lambda: self.set_range(None, None, emit=True))
         for label, days in self.PRESETS:
-            menu.addAction(label, lambda d=days: self.set_range(None, None, last_days=d,
-                                                                emit=True))
+            menu.addAction(label, partial(self.set_range, None, None, last_days=days,
+                                          emit=True))
         menu.addAction("Between dates…", self.pick_range)
         self.setMenu(menu)
         self._refresh_text()
@@ -129,7 +132,9 @@ class DateRangeButton(QToolButton):
         dialog = QDialog(self)
         dialog.setWindowTitle(f"{self.title} between")
         form = QFormLayout(dialog)
-        start, end = QDateEdit(calendarPopup=True), QDateEdit(calendarPopup=True)
+        start, end = QDateEdit(), QDateEdit()
+        for edit in (start, end):
+            edit.setCalendarPopup(True)
         start.setDate(QDate(self.range[0] or date.today() - timedelta(days=30)))
         end.setDate(QDate(self.range[1] or date.today()))
         form.addRow("From", start)
@@ -140,7 +145,7 @@ class DateRangeButton(QToolButton):
         buttons.rejected.connect(dialog.reject)
         form.addRow(buttons)
         if dialog.exec():
-            first, last = sorted((start.date().toPython(), end.date().toPython()))
+            first, last = sorted((py_date(start.date()), py_date(end.date())))
             self.set_range(first, last, emit=True)
 
     def _refresh_text(self) -> None:
@@ -186,8 +191,8 @@ class FilterBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.search, 1)
-        for control in (self.types, self.sources, self.statuses, self.dates, self.archived):
-            row.addWidget(control)
+        for widget in (self.types, self.sources, self.statuses, self.dates, self.archived):
+            row.addWidget(widget)
         self._last = PeopleFilter()
 
     def current(self) -> PeopleFilter:

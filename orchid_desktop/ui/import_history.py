@@ -82,7 +82,7 @@ class ImportHistoryDialog(QDialog):
         self.enrol_button.setToolTip("Enrol everyone this import added or updated in a drip "
                                      "campaign")
         self.enrol_button.clicked.connect(self.enrol_selected)
-        self.enrol_dialog = None  # the last one opened
+        self.enrol_dialog: EnrolDialog | None = None  # the last one opened
         close = QPushButton("Close")
         close.setDefault(True)
         close.clicked.connect(self.accept)

@@ -156,7 +156,7 @@ class ImportWizard(QDialog):
         for combo in self.map_page.combos:
             combo.currentIndexChanged.connect(self._mapping_changed)
         self.check_page.policy_group.buttonToggled.connect(
-            lambda button, checked: checked and self.start_check())
+            lambda button, checked: self.start_check() if checked else None)
         self.report_page.save_button.clicked.connect(self.save_rejected)
         self.report_page.history_button.clicked.connect(self._open_history)
         self.back_button = secondary_button("Back")
@@ -250,13 +250,16 @@ class ImportWizard(QDialog):
         self.imported.emit(report)
 
     def save_rejected(self) -> None:
+        report = self.report
+        if report is None:  # the button is on the report page, shown once there is one
+            return
         default = str(self.path.with_name(f"{self.path.stem} - rejected rows.csv"))
         path, _ = QFileDialog.getSaveFileName(self, "Save rejected rows", default,
                                               "CSV, comma-separated (*.csv)")
         if not path:
             return
         try:
-            count = save_rejected_rows(self.report, Path(path))
+            count = save_rejected_rows(report, Path(path))
         except OSError as error:
             QMessageBox.warning(self, "Save rejected rows", f"{Path(path).name} could not "
                                 f"be saved: {error.strerror or error}.")

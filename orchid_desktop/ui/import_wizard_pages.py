@@ -82,14 +82,21 @@ def describe(source: TableSource) -> str:
     return ", ".join(parts)
 
 
+def named_label(text: str, name: str) -> QLabel:
+    """A label with an object name for the style sheet."""
+    label = QLabel(text)
+    label.setObjectName(name)
+    return label
+
+
 def title_label(text: str = "") -> QLabel:
-    label = QLabel(text, objectName="pageTitle")
+    label = named_label(text, "pageTitle")
     label.setWordWrap(True)
     return label
 
 
 def hint_label(text: str = "") -> QLabel:
-    label = QLabel(text, objectName="hint")
+    label = named_label(text, "hint")
     label.setWordWrap(True)
     return label
 
@@ -128,10 +135,10 @@ class CountTile(QFrame):
     def __init__(self, caption: str, tone: str = ""):
         super().__init__()
         self.setObjectName("countTile")
-        self.value = QLabel("–", objectName="countValue")
+        self.value = named_label("–", "countValue")
         self.value.setProperty("tone", tone)
-        self.caption = QLabel(caption, objectName="countCaption")
-        self.detail = QLabel("", objectName="countDetail")
+        self.caption = named_label(caption, "countCaption")
+        self.detail = named_label("", "countDetail")
         column = QVBoxLayout(self)
         column.setContentsMargins(16, 10, 16, 12)
         column.setSpacing(2)
@@ -194,12 +201,12 @@ class MapPage(QWidget):
         options = QGridLayout()
         options.setHorizontalSpacing(16)
         options.setVerticalSpacing(3)
-        for column, (label, field, width) in enumerate((
+        for option_column, (label, field, width) in enumerate((
                 ("Import as", self.target_combo, 160),
                 ("Label in the import history", self.label_edit, 300),
                 ("Applicant type where the file has none", self.type_combo, 260))):
-            options.addWidget(QLabel(label, objectName="fieldLabel"), 0, column)
-            options.addWidget(field, 1, column)
+            options.addWidget(named_label(label, "fieldLabel"), 0, option_column)
+            options.addWidget(field, 1, option_column)
             field.setMinimumWidth(width)
         options.setColumnStretch(3, 1)
         self.remembered_label = hint_label()
@@ -216,15 +223,15 @@ class MapPage(QWidget):
         preview_box = QWidget()
         preview_column = page_layout(preview_box)
         preview_column.setContentsMargins(0, 8, 0, 0)
-        preview_column.addWidget(QLabel(f"The first {plural(len(preview), 'row')} of the file",
-                                        objectName="tableTitle"))
+        preview_column.addWidget(named_label(
+            f"The first {plural(len(preview), 'row')} of the file", "tableTitle"))
         preview_column.addWidget(self.preview_table)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.mapping_table)
         splitter.addWidget(preview_box)
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([340, 190])
-        self.problems_label = QLabel(objectName="checkResult")
+        self.problems_label = named_label("", "checkResult")
         self.problems_label.setProperty("ok", False)
         self.problems_label.setWordWrap(True)
         column = page_layout(self)
@@ -244,13 +251,13 @@ class MapPage(QWidget):
         table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         table.verticalHeader().setDefaultSectionSize(38)
         table.setRowCount(len(headers))
-        for index, header in enumerate(headers):
+        for index, column_name in enumerate(headers):
             samples: list[str] = []
-            for row in preview:
-                value = row[index].strip() if index < len(row) else ""
+            for preview_row in preview:
+                value = preview_row[index].strip() if index < len(preview_row) else ""
                 if value and value not in samples and len(samples) < SAMPLES:
                     samples.append(value)
-            table.setItem(index, 0, QTableWidgetItem(header))
+            table.setItem(index, 0, QTableWidgetItem(column_name))
             item = QTableWidgetItem("  ·  ".join(samples) or "(empty in the first rows)")
             item.setToolTip("\n".join(samples))
             table.setItem(index, 1, item)
@@ -297,7 +304,9 @@ class MapPage(QWidget):
         for index, key in mapping.items():
             colour = QColor(MUTED) if key == SKIP else self.palette().text().color()
             for column in (0, 1):
-                self.mapping_table.item(index, column).setForeground(colour)
+                item = self.mapping_table.item(index, column)
+                if item is not None:
+                    item.setForeground(colour)
         self.problems_label.setText("\n".join(problems))
         self.problems_label.setVisible(bool(problems))
 
@@ -418,7 +427,7 @@ class ReportPage(QWidget):
         buttons.addWidget(self.history_button)
         buttons.addStretch(1)
         self.saved_label = hint_label()
-        self.rejected_title = QLabel(objectName="tableTitle")
+        self.rejected_title = named_label("", "tableTitle")
         self.rejected_table = ProblemTable("Reason")
         column = page_layout(self)
         column.addWidget(self.title)

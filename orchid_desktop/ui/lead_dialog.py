@@ -78,6 +78,8 @@ class LeadDialog(QDialog):
         self.resize(560, 620 if lead_id else 380)
 
     def load(self) -> None:
+        if self.lead_id is None:
+            return  # a new lead: nothing stored to load
         with self.context.sessions() as session:
             detail = leads.lead_detail(session, self.lead_id)
         self.version = detail.version
@@ -135,7 +137,7 @@ class LeadDialog(QDialog):
             choice = self.ask_conflict(str(conflict))
             if choice == "reload":
                 self.load()
-            elif choice == "keep":
+            elif choice == "keep" and self.lead_id is not None:  # only an update conflicts
                 with self.context.sessions() as session:
                     self.version = leads.lead_detail(session, self.lead_id).version
                 self.save()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog
 
@@ -16,8 +18,8 @@ from .person_form import DuplicateChoice, ask_about_duplicate
 
 class LeadsTab(PeopleTab):
     noun, plural = "lead", "leads"
-    open_contact = None  # set by the window: opens a contact by id
-    import_spreadsheet = None  # set by the window: opens the import wizard
+    open_contact: Callable[[int], None] | None = None  # set by the window: opens a contact
+    import_spreadsheet: Callable[[], None] | None = None  # set by the window: the import
 
     def build_actions(self) -> None:
         bar = self.toolbar

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -26,7 +27,9 @@ from orchid_desktop import __version__
 from orchid_desktop.app import AppContext
 from orchid_desktop.domain.vocab import ImportTarget
 from orchid_desktop.services import sending_state
+from orchid_desktop.services.backup import RestoreResult
 from orchid_desktop.services.demo import load_demo_data
+from orchid_desktop.services.dispatch import DispatchReport
 from orchid_desktop.services.listing import contact_listing, lead_listing
 from orchid_desktop.services.sending_state import SendingMode, SendingSnapshot
 
@@ -36,6 +39,11 @@ from .empty_state import EmptyState
 from .leads_tab import LeadsTab
 from .screening_tab import ScreeningTab
 from .tasks import run_in_background
+
+if TYPE_CHECKING:
+    from .import_history import ImportHistoryDialog
+    from .import_wizard import ImportWizard
+    from .uncertain_dialog import UncertainDialog
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +73,10 @@ class MainWindow(QMainWindow):
         self.context = context
         self.tray_available = tray_available
         self._quitting = False
-        self.import_wizard = None  # the last import wizard and history opened
-        self.import_history_dialog = None
-        self.uncertain_dialog = None
+        # the last import wizard and history opened
+        self.import_wizard: ImportWizard | None = None
+        self.import_history_dialog: ImportHistoryDialog | None = None
+        self.uncertain_dialog: UncertainDialog | None = None
         self.setWindowTitle("Orchid Desktop")
         self.setAcceptDrops(True)  # a spreadsheet dropped anywhere opens the import
         self.resize(1180, 760)
@@ -79,8 +88,9 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start(STATUS_REFRESH_MS)
         self.refresh_status()
-        if getattr(context, "restored", None):  # a restore asked for before the restart
-            self.statusBar().showMessage(context.restored.summary(), 60_000)
+        restored: RestoreResult | None = getattr(context, "restored", None)
+        if restored:  # a restore asked for before the restart
+            self.statusBar().showMessage(restored.summary(), 60_000)
         self._forward_drops()
 
     # -- construction -------------------------------------------------------------------
@@ -241,13 +251,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Sending what is due now…", 5000)
 
     def _on_sending_event(self, kind: str, payload: object) -> None:
-        if kind == "progress":
+        if kind == "progress" and isinstance(payload, DispatchReport):
             done = payload.sent + payload.saved_locally
             self.sending_label.setText(f"Sending now: {done:,} of {payload.claimed:,}…")
             self.sending_label.setProperty("state", "busy")
             self.sending_label.style().polish(self.sending_label)
             return
-        if kind == "dispatched":
+        if kind == "dispatched" and isinstance(payload, DispatchReport):
             self.refresh_status()
             if payload.sent or payload.saved_locally or payload.failed or payload.uncertain:
                 self.statusBar().showMessage(_dispatch_words(payload), 15_000)
@@ -315,7 +325,7 @@ class MainWindow(QMainWindow):
 
         open_import(self.context, path, target, self, on_open=self._import_opened)
 
-    def _import_opened(self, wizard) -> None:
+    def _import_opened(self, wizard: ImportWizard) -> None:
         self.import_wizard = wizard
         wizard.imported.connect(lambda report: self._imported(report, wizard.target))
         wizard.history_requested.connect(self.open_import_history)
@@ -344,7 +354,7 @@ class MainWindow(QMainWindow):
         self.uncertain_dialog = dialog
         dialog.open()
 
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDropEvent) -> None:
         if dropped_file(event.mimeData()):
             event.acceptProposedAction()
         else:
@@ -370,7 +380,8 @@ class MainWindow(QMainWindow):
                 child.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in DROP_EVENTS and dropped_file(event.mimeData()):
+        if (event.type() in DROP_EVENTS and isinstance(event, QDropEvent)
+                and dropped_file(event.mimeData())):
             if event.type() == QEvent.Type.Drop:
                 self.dropEvent(event)
             else:
@@ -435,7 +446,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Close
 
 
-def _dispatch_words(report) -> str:
+def _dispatch_words(report: DispatchReport) -> str:
     """One status-bar line for a finished round of sending."""
     parts = []
     if report.sent:

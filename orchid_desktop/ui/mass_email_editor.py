@@ -48,6 +48,7 @@ from orchid_desktop.services.templates import (
     load_template,
 )
 
+from .qt_convert import py_datetime, py_time, qtime
 from .segment_editor import SegmentEditor, audience_words
 from .tasks import run_in_background
 from .template_editor import KIND_LABELS, ContentEditor, bullets, set_tone
@@ -192,11 +193,11 @@ class MassEmailEditor(QDialog):
 
     def _sending_box(self) -> QGroupBox:
         box = QGroupBox("Sending")
-        self.sender = QComboBox()
+        self.sender_combo = QComboBox()
         for sender in list_senders(self.context.sessions):
-            self.sender.addItem(f"{sender.from_name} <{sender.from_email}>", sender.id)
-        if not self.sender.count():
-            self.sender.addItem("No sender yet: add one in Settings → Sending", None)
+            self.sender_combo.addItem(f"{sender.from_name} <{sender.from_email}>", sender.id)
+        if not self.sender_combo.count():
+            self.sender_combo.addItem("No sender yet: add one in Settings → Sending", None)
         self.when = QButtonGroup(self)
         self.keep_draft = QRadioButton("Keep as draft")
         self.send_now = QRadioButton("Send now")
@@ -230,7 +231,7 @@ class MassEmailEditor(QDialog):
         window.addWidget(self.window_days, 1)
         grid = QGridLayout(box)
         grid.addWidget(QLabel("From"), 0, 0)
-        grid.addWidget(self.sender, 0, 1)
+        grid.addWidget(self.sender_combo, 0, 1)
         grid.addWidget(QLabel("When"), 1, 0, Qt.AlignmentFlag.AlignTop)
         when = QVBoxLayout()
         when.addWidget(self.keep_draft)
@@ -262,17 +263,17 @@ class MassEmailEditor(QDialog):
             self.write_here.setChecked(True)
             self.content.set_content(form.subject, form.html_body, form.text_body or None)
         self.audience.set_segment(form.segment)
-        index = self.sender.findData(form.sender_identity_id)
-        self.sender.setCurrentIndex(max(index, 0))
+        index = self.sender_combo.findData(form.sender_identity_id)
+        self.sender_combo.setCurrentIndex(max(index, 0))
         self.use_window.setChecked(form.use_send_window)
-        self.window_start.setTime(QTime(form.window_start))
-        self.window_end.setTime(QTime(form.window_end))
+        self.window_start.setTime(qtime(form.window_start))
+        self.window_end.setTime(qtime(form.window_end))
         if form.status is not MassEmailStatus.DRAFT:
             self._read_only(form.status)
 
     def _read_only(self, status: MassEmailStatus) -> None:
         for widget in (self.name, self.kind, self.content_pages, self.use_template,
-                       self.write_here, self.audience, self.sender, self.keep_draft,
+                       self.write_here, self.audience, self.sender_combo, self.keep_draft,
                        self.send_now, self.send_at, self.send_time, self.use_window,
                        self.window_start, self.window_end):
             widget.setEnabled(False)
@@ -290,15 +291,16 @@ class MassEmailEditor(QDialog):
             self.template_combo.currentData() if from_template else None,
             "" if from_template else subject, "" if from_template else html,
             "" if from_template else (text or ""), self.audience.segment(),
-            self.sender.currentData(), self.use_window.isChecked(),
-            self.window_start.time().toPython(), self.window_end.time().toPython(),
+            self.sender_combo.currentData(), self.use_window.isChecked(),
+            py_time(self.window_start.time()), py_time(self.window_end.time()),
             self.form.weekdays, self.form.version)
 
     def when_choice(self) -> str:
-        return self.when.checkedButton().property("when")
+        button = self.when.checkedButton()  # the group is exclusive and starts on draft
+        return DRAFT if button is None else button.property("when")
 
     def send_at_utc(self) -> datetime:
-        return self.send_time.dateTime().toPython().astimezone().astimezone(UTC)
+        return py_datetime(self.send_time.dateTime()).astimezone().astimezone(UTC)
 
     def _content_mode_changed(self, *_) -> None:
         self.content_pages.setCurrentIndex(0 if self.use_template.isChecked() else 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -37,7 +38,11 @@ from orchid_desktop.services.mass_emails import MassEmailSummary
 
 from .mass_email_editor import MassEmailEditor, next_morning
 from .mass_emails_model import MassEmailsModel
+from .qt_convert import py_datetime
 from .tasks import run_in_background
+
+if TYPE_CHECKING:
+    from .campaign_stats import CampaignStatsDialog
 from .template_editor import bullets, set_tone
 
 log = logging.getLogger(__name__)
@@ -72,7 +77,7 @@ def ask_send_time(parent: QWidget, name: str) -> datetime | None:
     layout.addWidget(buttons)
     if not dialog.exec():
         return None
-    return edit.dateTime().toPython().astimezone().astimezone(UTC)
+    return py_datetime(edit.dateTime()).astimezone().astimezone(UTC)
 
 
 class MassEmailsPanel(QWidget):
@@ -84,7 +89,7 @@ class MassEmailsPanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.editor: MassEmailEditor | None = None  # the last one opened
-        self.stats_dialog = None
+        self.stats_dialog: CampaignStatsDialog | None = None
         self._generation = 0
         self._select_after_load: int | None = None
         self._loading = False
@@ -328,9 +333,10 @@ class MassEmailsPanel(QWidget):
 
         chosen = self.selected()
         if chosen is not None:
-            self.stats_dialog = CampaignStatsDialog(self.context, "mass_email", chosen.id,
-                                                    chosen.name, parent=self)
-            self.stats_dialog.open()
+            stats = CampaignStatsDialog(self.context, "mass_email", chosen.id, chosen.name,
+                                        parent=self)
+            self.stats_dialog = stats
+            stats.open()
 
     def _confirm(self, title: str, text: str) -> bool:
         return QMessageBox.question(

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -49,6 +50,11 @@ log = logging.getLogger(__name__)
 
 MAX_ACTION_ROWS = 10_000  # one action on more than this is an import or export's job
 UNDO_SECONDS = 20
+
+T = TypeVar("T")
+# What ``run`` hands its work: a SQLAlchemy Session, named loosely because the UI does not
+# import sqlalchemy (import-linter's contract).
+DbSession = Any
 
 
 class UndoBanner(QFrame):
@@ -158,7 +164,7 @@ class PeopleTab(QStackedWidget):
         self.addWidget(empty)
         self.addWidget(content)
         self.selection_actions = []
-        self.enrol_dialog = None  # the last "Enrol in drip…" dialog opened
+        self.enrol_dialog: EnrolDialog | None = None  # the last "Enrol in drip…" dialog opened
         self.build_actions()
         if self.kind.name in ("leads", "contacts"):
             self.enrol_action = self.toolbar.addAction("Enrol in drip…", self.enrol_selected)
@@ -227,7 +233,8 @@ class PeopleTab(QStackedWidget):
 
     def selected_ids(self) -> list[int]:
         # counted from the selection's ranges: a select-all of a million rows is one range
-        selected = sum(r.height() for r in self.table.selectionModel().selection())
+        selection = self.table.selectionModel().selection()
+        selected = sum(selection.at(i).height() for i in range(selection.count()))
         if selected > MAX_ACTION_ROWS:
             raise UserError(f"{selected:,} rows are selected; act on at most "
                             f"{MAX_ACTION_ROWS:,} at a time (narrow the list with a filter).")
@@ -286,14 +293,17 @@ class PeopleTab(QStackedWidget):
         if not ids:
             return
         who = f"{len(ids):,} {self.noun if len(ids) == 1 else self.plural}"
-        by_kind = {"lead_ids" if self.kind.name == "leads" else "contact_ids": ids}
-        dialog = EnrolDialog(self.context, who, parent=self, **by_kind)
+        if self.kind.name == "leads":
+            dialog = EnrolDialog(self.context, who, parent=self, lead_ids=ids)
+        else:
+            dialog = EnrolDialog(self.context, who, parent=self, contact_ids=ids)
         dialog.enrolled.connect(lambda report: self.banner.show_message(report.summary()))
         self.enrol_dialog = dialog
         dialog.open()
 
     # -- running actions ----------------------------------------------------------------
-    def run(self, work: Callable, done: Callable | None = None) -> object:
+    def run(self, work: Callable[[DbSession], T],
+            done: Callable[[T], object] | None = None) -> T | None:
         """Run ``work(session)`` in one transaction; show a UserError in plain words."""
         try:
             with self.context.sessions.begin() as session:
@@ -349,9 +359,12 @@ class PeopleTab(QStackedWidget):
         if not ok:
             return
         people = self.filters.current()
-        if self.run(lambda s: saved_views.save_filter(
-                s, self.kind.saved_view_kind, name, people, staff_id=self.context.staff_id)
-                    or True):
+        def save(session: DbSession) -> bool:
+            saved_views.save_filter(session, self.kind.saved_view_kind, name, people,
+                                    staff_id=self.context.staff_id)
+            return True
+
+        if self.run(save):
             self._load_saved_filters()
 
     # -- export -------------------------------------------------------------------------

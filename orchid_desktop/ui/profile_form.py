@@ -25,12 +25,15 @@ from orchid_desktop.services.contacts import profile_age, profile_bmi
 PLACEHOLDERS = {"date": "YYYY-MM-DD", "number": "e.g. 165", "integer": "0"}
 
 
+Editor = QLineEdit | QComboBox | QPlainTextEdit  # what ``ProfileForm._editor`` makes
+
+
 class ProfileForm(QWidget):
     edited = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._editors: dict[str, QWidget] = {}
+        self._editors: dict[str, Editor] = {}
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self.computed = QLabel()
@@ -44,8 +47,9 @@ class ProfileForm(QWidget):
         kept = self._known
         while self._layout.count():
             item = self._layout.takeAt(0)
-            if item.widget() and item.widget() is not self.computed:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget and widget is not self.computed:
+                widget.deleteLater()
         self._editors.clear()
         self.applicant_type = applicant_type
         self._layout.addWidget(self.computed)
@@ -61,7 +65,7 @@ class ProfileForm(QWidget):
         self._layout.addStretch(1)
         self._update_computed()
 
-    def _editor(self, spec: Field, value: str) -> QWidget:
+    def _editor(self, spec: Field, value: str) -> Editor:
         if spec.choices:
             combo = QComboBox()
             combo.addItem("—", "")
@@ -95,7 +99,7 @@ class ProfileForm(QWidget):
                 out[key] = editor.text()
         return out
 
-    def editor(self, key: str) -> QWidget:
+    def editor(self, key: str) -> Editor:
         return self._editors[key]
 
     def _changed(self) -> None:

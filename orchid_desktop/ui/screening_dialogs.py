@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 from orchid_desktop.services.screening_decisions import CASE_PREFIX
 from orchid_desktop.services.screening_view import ScreeningView
 
+from .qt_convert import py_date
+
 
 def _note_box(placeholder: str) -> QPlainTextEdit:
     box = QPlainTextEdit()
@@ -126,7 +128,7 @@ class DeferDialog(DecisionDialog):
         self.finish()
 
     def date(self) -> date:
-        return self.until.date().toPython()
+        return py_date(self.until.date())
 
 
 class FlagDialog(DecisionDialog):
@@ -188,4 +190,4 @@ class ConvertDialog(DecisionDialog):
         return self.coordinator.currentData()
 
     def start_date(self) -> date:
-        return self.start.date().toPython()
+        return py_date(self.start.date())

@@ -314,8 +314,12 @@ class ScreeningTab(PeopleTab):
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
         relay = ProgressRelay(self)
-        relay.progressed.connect(lambda done, total: (progress.setMaximum(total),
-                                                      progress.setValue(done)))
+
+        def show_progress(done: int, total: int) -> None:
+            progress.setMaximum(total)
+            progress.setValue(done)
+
+        relay.progressed.connect(show_progress)
         stop_requested: list[bool] = []  # this run's own: a later run cannot undo a Stop
         progress.canceled.connect(lambda: stop_requested.append(True))
         self._set_rescreen_enabled(False)

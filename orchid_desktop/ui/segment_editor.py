@@ -104,9 +104,9 @@ class SegmentEditor(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
         grid.setColumnStretch(3, 1)
-        for position, control in enumerate((self.types, self.sources, self.dates,
-                                            self.lead_statuses, self.stages, self.tags)):
-            grid.addWidget(control, *divmod(position, 3))
+        for position, widget in enumerate((self.types, self.sources, self.dates,
+                                           self.lead_statuses, self.stages, self.tags)):
+            grid.addWidget(widget, *divmod(position, 3))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(who)

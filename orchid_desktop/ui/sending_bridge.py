@@ -13,13 +13,20 @@ class SendingBridge(QObject):
     # (kind, payload): "dispatched" / "progress" → DispatchReport; "key refused",
     # "campaign paused", "job failed" → text; "deferred due" → a count. ``object``
     # rather than int: counts may pass 2**31.
-    event = Signal(str, object)
+    # Not a stub defect: the name shadows QObject.event(). Harmless at run time (PySide
+    # only takes a Python *method* as an override of a C++ virtual, so Qt's event
+    # dispatch still reaches QObject::event), and the window and tests connect to
+    # ``event``; renaming it (e.g. to ``news``) would remove this ignore.
+    event = Signal(str, object)  # type: ignore[assignment]
 
     def __init__(self, context, *, dispatch_seconds: float | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)
-        extra = {"dispatch_seconds": dispatch_seconds} if dispatch_seconds else {}
-        self.scheduler = SendingScheduler(context, on_event=self._emit, **extra)
+        if dispatch_seconds:
+            self.scheduler = SendingScheduler(context, on_event=self._emit,
+                                              dispatch_seconds=dispatch_seconds)
+        else:
+            self.scheduler = SendingScheduler(context, on_event=self._emit)
         self._stopped = False
 
     def _emit(self, kind: str, payload: object) -> None:

@@ -39,6 +39,7 @@ from orchid_desktop.config.secrets import SENDGRID_API_KEY, KeyringUnavailable
 from orchid_desktop.errors import UserError, ValidationError
 from orchid_desktop.services import agency, database_choice, senders
 
+from .qt_convert import py_time, qtime
 from .tasks import run_in_background
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -202,8 +203,8 @@ class SettingsDialog(QDialog):
         self.region_combo = QComboBox()
         self.region_combo.addItems(sorted(phonenumbers.SUPPORTED_REGIONS))
         self.region_combo.setCurrentText(form.default_phone_region)
-        self.start_edit = QTimeEdit(form.window_start)
-        self.end_edit = QTimeEdit(form.window_end)
+        self.start_edit = QTimeEdit(qtime(form.window_start))
+        self.end_edit = QTimeEdit(qtime(form.window_end))
         for edit in (self.start_edit, self.end_edit):
             edit.setDisplayFormat("HH:mm")
         self.asm_edit = QLineEdit("" if form.asm_group_id is None else str(form.asm_group_id))
@@ -325,8 +326,8 @@ class SettingsDialog(QDialog):
             time_zone=self.tz_combo.currentText().strip(),
             default_phone_region=self.region_combo.currentText(),
             application_link=self.link_edit.text().strip(),
-            window_start=self.start_edit.time().toPython(),
-            window_end=self.end_edit.time().toPython(),
+            window_start=py_time(self.start_edit.time()),
+            window_end=py_time(self.end_edit.time()),
             weekdays="".join(str(n) for n, box in enumerate(self.weekday_boxes, 1)
                              if box.isChecked()),
             version=self.agency_form.version,

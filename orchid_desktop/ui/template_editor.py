@@ -127,7 +127,9 @@ class ContentEditor(QWidget):
         layout.addWidget(self.problems_label)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.FocusIn:
+        # watched: the subject, HTML or text editor (the filter is on those three)
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched,
+                                                              (QLineEdit, QPlainTextEdit)):
             self._target = watched
         return super().eventFilter(watched, event)
 

@@ -58,8 +58,8 @@ class TemplateLibraryPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for section in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(section, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.currentItemChanged.connect(lambda *_: self._selection_changed())
         self.tree.itemDoubleClicked.connect(
             lambda item, _: self.edit_selected() if item.data(0, ID_ROLE) else None)
@@ -135,27 +135,38 @@ class TemplateLibraryPanel(QWidget):
                     next(iter(self._in_tree_order()), None))
         self._selection_changed()
 
-    def _in_tree_order(self) -> list[int]:
-        ids = []
+    def _template_items(self) -> list[QTreeWidgetItem]:
+        """The templates' rows, group by group, as the tree shows them."""
+        items = []
         for g in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(g)
-            ids += [group.child(c).data(0, ID_ROLE) for c in range(group.childCount())]
-        return ids
+            if group is None:
+                continue
+            for c in range(group.childCount()):
+                child = group.child(c)
+                if child is not None:
+                    items.append(child)
+        return items
+
+    def _in_tree_order(self) -> list[int]:
+        return [item.data(0, ID_ROLE) for item in self._template_items()]
 
     def select(self, template_id: int | None) -> None:
-        for g in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(g)
-            for c in range(group.childCount()):
-                if group.child(c).data(0, ID_ROLE) == template_id:
-                    self.tree.setCurrentItem(group.child(c))
-                    return
+        for item in self._template_items():
+            if item.data(0, ID_ROLE) == template_id:
+                self.tree.setCurrentItem(item)
+                return
 
     def selected_id(self) -> int | None:
         item = self.tree.currentItem()
         return item.data(0, ID_ROLE) if item is not None else None
 
+    def selected_template(self) -> TemplateSummary | None:
+        template_id = self.selected_id()
+        return None if template_id is None else self.templates.get(template_id)
+
     def _selection_changed(self) -> None:
-        template = self.templates.get(self.selected_id())
+        template = self.selected_template()
         for button in (self.edit_button, self.duplicate_button, self.archive_button):
             button.setEnabled(template is not None)
         self.archive_button.setText("Restore" if template and template.archived else "Archive")
@@ -196,7 +207,7 @@ class TemplateLibraryPanel(QWidget):
             self._saved(copy)
 
     def archive_selected(self) -> None:
-        template = self.templates.get(self.selected_id())
+        template = self.selected_template()
         if template is None:
             return
         change = restore_template if template.archived else archive_template

@@ -83,11 +83,14 @@ class PersonPicker(QComboBox):
         self.setMinimumWidth(300)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(28)
-        self.lineEdit().setPlaceholderText("Type a name or email")
+        line = self.lineEdit()  # an editable combo box has one, and a completer
+        if line is not None:
+            line.setPlaceholderText("Type a name or email")
         completer = self.completer()
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        if completer is not None:
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.currentIndexChanged.connect(self._chosen)
         self.reload()
 
@@ -104,13 +107,19 @@ class PersonPicker(QComboBox):
                          SAMPLE_KEY)
         index = self.findData(key(current)) if current is not None else -1
         self.setCurrentIndex(max(index, 0))
-        self.lineEdit().setCursorPosition(0)  # the name, not the end of the address
+        self._show_start()
         self.blockSignals(False)
         self.person_changed.emit()
 
     def _chosen(self, _index: int) -> None:
-        self.lineEdit().setCursorPosition(0)
+        self._show_start()
         self.person_changed.emit()
+
+    def _show_start(self) -> None:
+        """The name, not the end of the address."""
+        line = self.lineEdit()
+        if line is not None:
+            line.setCursorPosition(0)
 
     def current_ref(self) -> PersonRef | None:
         """The chosen person, or None for the sample person."""

@@ -263,7 +263,8 @@ class UncertainDialog(QDialog):
             self.table.setColumnWidth(column, min(self.table.columnWidth(column), most))
         header.setSectionResizeMode(SUBJECT, QHeaderView.ResizeMode.Stretch)
         for row in range(self.model.rowCount()):
-            if self.model.message(row).id in keep:
+            message = self.model.message(row)
+            if message is not None and message.id in keep:
                 self.table.selectionModel().select(self.model.index(row, 0), SELECT_ROW)
         self.pages.setCurrentWidget(self.empty if everyone == 0 else self.table)
         for widget in (self.search, self.resend_button, self.drop_button):
@@ -351,7 +352,7 @@ class UncertainDialog(QDialog):
             with sessions.begin() as session:
                 return drop(session, ids, staff_id=staff)
 
-        def said(dropped: int) -> tuple[str, bool]:
+        def said(dropped: int) -> tuple[str, bool | None]:
             text = f"{messages(dropped)} dropped."
             if dropped < len(ids):
                 text += f" {messages(len(ids) - dropped)} left as they were: already " \
