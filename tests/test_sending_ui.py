@@ -34,7 +34,7 @@ def test_send_due_now_sends_in_the_background_and_the_status_bar_says_so(window,
     bridge = SendingBridge(context, dispatch_seconds=3600, parent=window)
     window.attach_sending(bridge)
     events = []
-    bridge.event.connect(lambda kind, payload: events.append(kind))
+    bridge.news.connect(lambda kind, payload: events.append(kind))
     bridge.start()
     try:
         assert window.send_now_action.isEnabled()

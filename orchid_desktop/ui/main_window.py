@@ -242,7 +242,7 @@ class MainWindow(QMainWindow):
     def attach_sending(self, bridge) -> None:
         """Hear from the background scheduler (``ui.sending_bridge.SendingBridge``)."""
         self.sending = bridge
-        bridge.event.connect(self._on_sending_event)
+        bridge.news.connect(self._on_sending_event)
         self.send_now_action.setEnabled(True)
 
     def send_due_now(self) -> None:

@@ -13,11 +13,8 @@ class SendingBridge(QObject):
     # (kind, payload): "dispatched" / "progress" → DispatchReport; "key refused",
     # "campaign paused", "job failed" → text; "deferred due" → a count. ``object``
     # rather than int: counts may pass 2**31.
-    # Not a stub defect: the name shadows QObject.event(). Harmless at run time (PySide
-    # only takes a Python *method* as an override of a C++ virtual, so Qt's event
-    # dispatch still reaches QObject::event), and the window and tests connect to
-    # ``event``; renaming it (e.g. to ``news``) would remove this ignore.
-    event = Signal(str, object)  # type: ignore[assignment]
+    # what the scheduler reports (kind, payload); not "event", which is QObject.event()
+    news = Signal(str, object)
 
     def __init__(self, context, *, dispatch_seconds: float | None = None,
                  parent: QObject | None = None):
@@ -31,7 +28,7 @@ class SendingBridge(QObject):
 
     def _emit(self, kind: str, payload: object) -> None:
         if not self._stopped:
-            self.event.emit(kind, payload)
+            self.news.emit(kind, payload)
 
     def start(self) -> None:
         self.scheduler.start()
