@@ -6,7 +6,7 @@ chooses to reload theirs or review the differences — never a silent overwrite.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QUrl
@@ -479,5 +479,5 @@ class LogEmailDialog(QDialog):
         when = now if day == now.date() else datetime(day.year, day.month, day.day, 12,
                                                      tzinfo=now.tzinfo)
         return (self.direction.currentData(), self.subject.text(), self.body.toPlainText(),
-                when.astimezone(timezone.utc))
+                when.astimezone(UTC))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
@@ -84,7 +84,7 @@ def load_rule_sets(context: AppContext) -> dict[ApplicantType, LoadedRuleSet | N
             changed_by = staff.display_name(session, row.created_by_id)
             created = row.created_at
             if created is not None and created.tzinfo is None:  # SQLite keeps no zone
-                created = created.replace(tzinfo=timezone.utc)
+                created = created.replace(tzinfo=UTC)
             loaded[kind] = LoadedRuleSet(
                 row.version_number, copy.deepcopy(row.rules),
                 created.astimezone().date() if isinstance(created, datetime) else None,

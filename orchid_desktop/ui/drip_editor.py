@@ -225,7 +225,8 @@ class DripEditorDialog(QDialog):
     # -- the form -----------------------------------------------------------------------
     def _load(self, form: drips.DripForm) -> None:
         self.name_edit.setText(form.name)
-        self.target_box.setCurrentIndex(max(self.target_box.findData(CampaignTarget(form.target).value), 0))
+        target = self.target_box.findData(CampaignTarget(form.target).value)
+        self.target_box.setCurrentIndex(max(target, 0))
         self.sender_box.addItem("Choose a sender…", None)
         for sender in self.senders:
             self.sender_box.addItem(f"{sender.from_name} <{sender.from_email}>", sender.id)
@@ -326,9 +327,10 @@ class DripEditorDialog(QDialog):
             return f"{plural(emails, 'email')}, all after the end date: none would be sent."
         days = (sent[-1].local_day - first_day).days
         span = "all on the day someone joins" if days == 0 else f"over {plural(days, 'day')}"
+        zone_city = self.zone_name.split('/')[-1].replace('_', ' ')
         text = f"{plural(emails, 'email')} {span} — someone enrolled now gets the first on " \
                f"{day_label(sent[0].local_day)} at {sent[0].local_due:%H:%M}, the last on " \
-               f"{day_label(sent[-1].local_day)} ({self.zone_name.split('/')[-1].replace('_', ' ')} time)"
+               f"{day_label(sent[-1].local_day)} ({zone_city} time)"
         if skipped:
             text += f"; {skipped} would be skipped (after the end date)"
         return text + "."

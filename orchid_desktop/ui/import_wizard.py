@@ -102,7 +102,7 @@ def open_import(context: AppContext, path: str | Path, target: ImportTarget = Im
     if size < (BIG_WORKBOOK_BYTES if excel else BIG_TEXT_BYTES):
         try:
             return show(read_file(path))
-        except Exception as error:  # noqa: BLE001 - shown, never a crash
+        except Exception as error:
             failed(error)
             return None
     busy = QProgressDialog(f"Reading {path.name}…", "", 0, 0, parent)

@@ -191,7 +191,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for name, widget in zip(TAB_NAMES, (self.leads_tab, self.contacts_tab,
-                                            self.screening_tab, self.campaigns_tab)):
+                                            self.screening_tab, self.campaigns_tab),
+                                strict=True):
             self.tabs.addTab(widget, name)
         self.tabs.setCurrentIndex(self.context.settings.get("ui.last_tab"))
         self.setCentralWidget(self.tabs)

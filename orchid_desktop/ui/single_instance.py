@@ -67,8 +67,8 @@ class SingleInstance(QObject):
         while self._server is not None and self._server.hasPendingConnections():
             connection = self._server.nextPendingConnection()
             # The message is one short line written right after connecting.
-            if connection.bytesAvailable() or connection.waitForReadyRead(500):
-                if bytes(connection.readAll().data()).startswith(SHOW_MESSAGE.strip()):
-                    self.activation_requested.emit()
+            arrived = connection.bytesAvailable() or connection.waitForReadyRead(500)
+            if arrived and bytes(connection.readAll().data()).startswith(SHOW_MESSAGE.strip()):
+                self.activation_requested.emit()
             connection.disconnectFromServer()
             connection.deleteLater()

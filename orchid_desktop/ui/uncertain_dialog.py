@@ -139,7 +139,7 @@ class UncertainModel(QAbstractTableModel):
                         reverse=order == Qt.SortOrder.DescendingOrder)
         position = {row.id: n for n, row in enumerate(self._rows)}
         self.changePersistentIndexList(before, [self.index(position[i], old.column())
-                                                for i, old in zip(ids, before)])
+                                                for i, old in zip(ids, before, strict=True)])
         self.layoutChanged.emit()
 
 
