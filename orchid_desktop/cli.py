@@ -236,7 +236,7 @@ def _missing_local_database(database: str | None) -> Path | None:
     target = resolve_target(database, SettingsStore(paths.settings_file), paths)
     if not target.is_sqlite or target.url.database == ":memory:":
         return None
-    path = Path(target.url.database)
+    path = target.sqlite_file
     return None if path.exists() else path
 
 
@@ -419,7 +419,7 @@ def _restore(path: Path, database: str | None) -> int:
                         "Orchid Desktop) and run the restore again.")
     try:  # held meanwhile, so the window cannot start halfway through
         with terminal_quiet():  # its "restored … from …" is for the log: we print the result
-            result = restore(paths, path, database_file=Path(target.url.database))
+            result = restore(paths, path, database_file=target.sqlite_file)
         open_context(database).close()  # upgrades a backup made by an older version
     finally:
         lock.unlock()

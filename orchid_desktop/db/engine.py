@@ -41,6 +41,14 @@ class DatabaseTarget:
     def is_shared(self) -> bool:
         return not self.is_sqlite
 
+    @property
+    def sqlite_file(self) -> Path:
+        """The file a SQLite target names; a URL without one (``sqlite://``, an in-memory
+        database that would vanish on exit) is refused."""
+        if not self.url.database:
+            raise UserError(f"'{self.url}' names no database file; use sqlite:///PATH")
+        return Path(self.url.database)
+
     def describe(self) -> str:
         """For the status bar and logs: never shows a password."""
         if self.is_sqlite:
@@ -89,7 +97,7 @@ def with_keyring_password(url: URL, secrets: SecretStore) -> URL:
 
 def create_app_engine(target: DatabaseTarget, secrets: SecretStore | None = None) -> Engine:
     if target.is_sqlite:
-        return _sqlite_engine(Path(target.url.database))
+        return _sqlite_engine(target.sqlite_file)
     url = with_keyring_password(target.url, secrets or SecretStore())
     engine = create_engine(
         url,

@@ -24,7 +24,10 @@ def alembic_config() -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # a broken installation: the migrations folder is empty
+        raise RuntimeError("no database migrations found")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -40,6 +43,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     after = current_revision(engine)
+    if after is None:
+        raise RuntimeError("the database has no revision after upgrading")
     if before != after:
         log.info("database upgraded from %s to %s", before or "empty", after)
     return before, after

@@ -12,7 +12,12 @@ its triggers; a migration that batch-alters ``leads`` or ``contacts`` must recre
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import ColumnElement, column, func, literal_column, select, table, text
+
+if TYPE_CHECKING:
+    from orchid_desktop.db.models import Contact, Lead
 
 SEARCHED_TABLES = ("leads", "contacts")
 PREFIX = "fts_"
@@ -63,7 +68,7 @@ def postgresql_drop_sql(table_name: str) -> list[str]:
             f"ALTER TABLE {table_name} DROP COLUMN IF EXISTS {PREFIX}vector"]
 
 
-def matches(dialect: str, model: type, query: str, *,
+def matches(dialect: str, model: type[Lead] | type[Contact], query: str, *,
             few: bool = False) -> ColumnElement[bool]:
     """A WHERE clause: ``model``'s row matches every word prefix of ``query`` (already
     built by domain.search_terms for the dialect).

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import email_validator
 import phonenumbers
-from phonenumbers import PhoneMetadata
+from phonenumbers import PhoneMetadata, PhoneNumberDesc
 
 from .contact_points import InvalidEmail, InvalidPhone, normalize_email, normalize_phone
 
@@ -108,6 +108,7 @@ def normalize_emails(values: Sequence[str]) -> tuple[list[str | None], list[str 
     normalized: list[str | None] = [None] * n
     errors: list[str | None] = [None] * n
     stripped = [v.strip() if v is not None else "" for v in values]
+    fast: Callable[[str], object]
     if _email_fast_path_allowed():
         special = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
         fast = _email_fast_regex(special).fullmatch
@@ -178,10 +179,19 @@ class _Length:
     TOO_LONG = phonenumbers.ValidationResult.TOO_LONG
 
 
+def _general_desc(metadata: PhoneMetadata) -> PhoneNumberDesc:
+    """A region's general description. phonenumbers types it optional (metadata can be
+    built without one), but every region it ships has one and its own code relies on it."""
+    desc = metadata.general_desc
+    if desc is None:
+        raise ValueError(f"phone metadata for {metadata.id} has no general description")
+    return desc
+
+
 def _length_result(length: int, metadata: PhoneMetadata) -> int:
     """phonenumbers' _test_number_length(number, metadata) (type UNKNOWN, i.e. the
     general description), which looks only at the number's length."""
-    desc = metadata.general_desc
+    desc = _general_desc(metadata)
     if length in desc.possible_length_local_only:
         return _Length.LOCAL_ONLY
     possible = desc.possible_length
@@ -205,8 +215,10 @@ class _Region:
     def __init__(self, code: str, metadata: PhoneMetadata) -> None:
         self.code = code
         self.metadata = metadata
+        if metadata.country_code is None:  # as general_desc: every shipped region has one
+            raise ValueError(f"phone metadata for {code} has no country code")
         self.country_code: int = metadata.country_code
-        general = metadata.general_desc
+        general = self.general_desc = _general_desc(metadata)
         self.general = (re.compile(general.national_number_pattern)
                         if general.national_number_pattern else None)
         self.leading = (re.compile(metadata.leading_digits)
@@ -240,7 +252,7 @@ class _Region:
         description matches, and so does at least one type's (its possible lengths, if
         it lists any, then its pattern). Mobile counts only when the region's mobile and
         fixed-line patterns differ; when they are the same, fixed-line decides."""
-        general = self.metadata.general_desc
+        general = self.general_desc
         if general.possible_length and len(nsn) not in general.possible_length:
             return False
         if not self.general_match(nsn):
@@ -261,7 +273,7 @@ class _Region:
         matches when *some* alternative matches the whole number, which is exactly the
         library's "any type matches fully". None when a pattern is not plainly
         embeddable (then has_type is used)."""
-        general = self.metadata.general_desc
+        general = self.general_desc
         if not general.national_number_pattern:
             return None
         parts = []

@@ -35,7 +35,7 @@ class _TextMaker(HTMLParser):
         self.links: list[tuple[str, int]] = []  # (href, where its label starts in out)
 
     # -- structure ------------------------------------------------------------------
-    def _break(self, kind: str) -> None:
+    def _break(self, kind: object) -> None:
         self.out.append(kind)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:

@@ -96,7 +96,9 @@ class _Missing(StrictUndefined):
             exc = partial(_missing_value, name)
         super().__init__(hint, obj, name, exc)
 
-    def __bool__(self) -> bool:
+    # jinja2 types StrictUndefined.__bool__ as its raising helper (``-> Never``); a
+    # subclass that answers False instead is what Undefined itself does
+    def __bool__(self) -> bool:  # type: ignore[override]
         return False
 
 
@@ -158,6 +160,8 @@ def _tree_problems(tree: nodes.Template) -> list[str]:
     for name in sorted(_undeclared(tree) - DECLARED_VARIABLES):
         problems.append(_variable_problem(name))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if not isinstance(node, (nodes.Getattr, nodes.Getitem)):
+            continue  # never: find_all types what it finds as their common base class
         attr = _attribute(node)
         if isinstance(attr, str) and attr.startswith("_"):
             if _reaches_inside(node.node):
@@ -178,10 +182,10 @@ def _tree_problems(tree: nodes.Template) -> list[str]:
         if node.name not in env.tests:
             problems.append(f"\"is {node.name}\" is not a test templates know. "
                             + _suggest(node.name, env.tests, "is "))
-    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport,
-                               nodes.Extends)):
+    for statement in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport,
+                                    nodes.Extends)):
         problems.append("A template cannot include or import other templates "
-                        f"(line {node.lineno}).")
+                        f"(line {statement.lineno}).")
     return problems
 
 

@@ -367,8 +367,9 @@ def build_requests(messages: Sequence[PreparedMessage], *, sender: Sender,
     sender_clean = TOKEN_START not in json.dumps(_settings(
         EmailKind.MARKETING, sender, asm_group_id, None), ensure_ascii=False)
     forms = _SharedForms(asm_group_id)
-    groups: dict[tuple, _Group] = {}
+    groups: dict[tuple[object, ...], _Group] = {}
     for message in messages:
+        key: tuple[object, ...]
         found = _substitutable(message, forms, asm_group_id) if sender_clean else None
         if found is not None:
             (html, text, _tokens), subs = found

@@ -115,15 +115,26 @@ def source_of(message, version: TemplateSource | None = None) -> TemplateSource 
             raise ValueError(f"Outbox message {message.id} is written from a template "
                              "version: pass that version.")
         return version
+    return _own_content(message)
+
+
+def _own_content(message) -> FixedContent:
+    """An outbox row's own subject and bodies; an error for a row written from a template
+    version, whose content is that version's (``source_of``)."""
+    if getattr(message, "template_version_id", None) is not None:
+        raise ValueError(f"Outbox message {message.id} is written from a template "
+                         "version: pass that version.")
     return FixedContent(message.subject or "", message.html_body or "", message.text_body)
 
 
-def _fixed(source) -> FixedContent | None:
+def _content(source: TemplateSource | FixedContent) -> TemplateSource | FixedContent:
+    """``source`` as what it is: ``FixedContent`` for content that is already final (an
+    outbox row given itself stands for its own content), else the template to render."""
     if isinstance(source, FixedContent):
         return source
     if hasattr(source, "render_variables") and hasattr(source, "template_version_id"):
-        return source_of(source)  # an outbox row: its own content, or an error
-    return None
+        return _own_content(source)  # an outbox row: its own content, or an error
+    return source
 
 
 def render_message(source: TemplateSource | FixedContent, variables: Mapping[str, object], *,
@@ -139,17 +150,17 @@ def render_message(source: TemplateSource | FixedContent, variables: Mapping[str
 
     Raises ``RenderError`` (from the template rules) when the template cannot be filled
     in for this person."""
-    fixed = _fixed(source)
-    if fixed is not None:
-        html = fixed.html or ""
-        text = fixed.text if (fixed.text or "").strip() else html_to_text(html)
-        rendered = RenderedEmail(" ".join(fixed.subject.split()), html, text)
+    source = _content(source)
+    if isinstance(source, FixedContent):
+        html = source.html or ""
+        text = source.text if source.text and source.text.strip() else html_to_text(html)
+        rendered = RenderedEmail(" ".join(source.subject.split()), html, text)
     elif shared is not None and shared.body_text is not None \
             and not (source.text_body or "").strip():
         rendered = render(source.subject, source.html_body, source.text_body, variables,
                           derive_text=False)
-        text = text_from_shared(shared, variables, rendered.html)
-        rendered = replace(rendered, text=text if text is not None
+        shared_text = text_from_shared(shared, variables, rendered.html)
+        rendered = replace(rendered, text=shared_text if shared_text is not None
                            else html_to_text(rendered.html))
     else:
         rendered = render(source.subject, source.html_body, source.text_body, variables)
@@ -180,7 +191,8 @@ def render_key(source: TemplateSource | FixedContent, variables: Mapping[str, ob
     for content that is not a template. The key holds the template's sources, the kind,
     the postal address, the value of every other variable the template uses, and which
     per-recipient values are present (a missing one may select a ``default``)."""
-    if _fixed(source) is not None:
+    source = _content(source)
+    if isinstance(source, FixedContent):
         return None
     subject, html, text = source.subject or "", source.html_body or "", source.text_body
     used = _used(subject, html, text)
@@ -202,7 +214,8 @@ def render_shared(source: TemplateSource | FixedContent, variables: Mapping[str,
     per-recipient values; None when there is no such body (content that is not a
     template, a template that does not render, or one whose shared rendering could be
     misread, e.g. a ``^`` of its own or a value run through a filter)."""
-    if _fixed(source) is not None:
+    source = _content(source)
+    if isinstance(source, FixedContent):
         return None
     names = _per_recipient_present(source, variables)
     if not names:

@@ -179,21 +179,22 @@ class SendGridApi:
         try:
             response = endpoint.get(query_params=params) if params else endpoint.get()
         except (http_errors.UnauthorizedError, http_errors.ForbiddenError) as exc:
-            error = KeyRefused(
+            refused = KeyRefused(
                 "SendGrid refused the API key" + (
                     f" while reading {words}: check in Settings that the key was copied "
                     "whole and has not been deleted." if exc.status_code == 401 else
                     f": it may not read {words}. Give it read access to Suppressions and "
                     "Stats in SendGrid (Settings → API Keys)."))
-            error.status = exc.status_code
-            raise error from None
+            refused.status = exc.status_code
+            raise refused from None
         except http_errors.HTTPError as exc:
             if exc.status_code == 404 and not_found is not None:
                 raise not_found() from None
             if exc.status_code == 429 or exc.status_code >= 500:
-                error = TryLater(f"SendGrid is busy ({exc.status_code}) and could not give "
-                                 f"the {words} now; the app tries again later.")
-                error.retry_after = _retry_after(exc.headers)
+                busy = TryLater(f"SendGrid is busy ({exc.status_code}) and could not give "
+                                f"the {words} now; the app tries again later.")
+                busy.retry_after = _retry_after(exc.headers)
+                error: SendGridApiError = busy
             else:
                 error = SendGridApiError(f"SendGrid answered with an error ({exc.status_code}) "
                                          f"when asked for {words}: {_message(exc.body)}")

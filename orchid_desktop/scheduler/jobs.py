@@ -64,7 +64,7 @@ def transport_for(context):
     return SendGridTransport(api_key(context), timeout)
 
 
-def make_dispatcher(context, *, notify: Callable[[str, str], None] | None = None,
+def make_dispatcher(context, *, notify: EventSink | None = None,
                     settings: DispatchSettings | None = None) -> Dispatcher:
     timeout = float(context.settings.get("sending.request_timeout_seconds") or 20.0)
     settings = settings or DispatchSettings(request_timeout=timeout)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from orchid_desktop.db.models import AgencySettings
-from orchid_desktop.errors import ConflictError, ValidationError
+from orchid_desktop.errors import ConflictError, UserError, ValidationError
 
 from . import audit
 
@@ -37,7 +37,16 @@ class AgencyForm:
 
 def load_agency(sessions: sessionmaker[Session]) -> AgencyForm:
     with sessions() as session:
-        return load_from_row(session.get(AgencySettings, 1))
+        return load_from_row(_settings_row(session))
+
+
+def _settings_row(session: Session) -> AgencySettings:
+    """The one settings row, which the first run creates (``first_run``)."""
+    row = session.get(AgencySettings, 1)
+    if row is None:
+        raise UserError("This database has no agency settings yet: restart Orchid Desktop, "
+                        "which creates them.")
+    return row
 
 
 def validate(form: AgencyForm) -> list[str]:
@@ -70,7 +79,7 @@ def save_agency(sessions: sessionmaker[Session], form: AgencyForm, staff_id: int
         raise ValidationError(problems)
     try:
         with sessions.begin() as session:
-            row = session.get(AgencySettings, 1)
+            row = _settings_row(session)
             if row.version != form.version:
                 raise StaleDataError()
             before = asdict(load_from_row(row))

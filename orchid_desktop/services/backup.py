@@ -92,7 +92,7 @@ def daily_backup(context: AppContext, today: date | None = None, *,
     folder = context.paths.backups_dir
     target = folder / daily_name(today)
     if replace or not target.exists():
-        database = Path(context.target.url.database)
+        database = context.target.sqlite_file
         _guard(lambda: _write_copy(database, target, verify=True),
                f"The backup of {database} could not be made")
         log.info("backed up %s to %s", database, target)
@@ -127,7 +127,8 @@ def list_backups(paths: AppPaths) -> list[BackupInfo]:
     folder = paths.backups_dir
     for path in folder.iterdir() if folder.is_dir() else ():
         daily, before = DAILY.match(path.name), BEFORE_RESTORE.match(path.name)
-        day = _parse_day((daily or before)[1]) if daily or before else None
+        found_name = daily or before
+        day = _parse_day(found_name[1]) if found_name else None
         if day is None:
             continue
         stat = path.stat()

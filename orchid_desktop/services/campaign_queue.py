@@ -13,9 +13,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
     ColumnElement,
+    SQLColumnExpression,
     and_,
     case,
     exists,
@@ -40,6 +43,7 @@ from orchid_desktop.db.models import (
     MassEmailRecipient,
     OutboxMessage,
     Template,
+    TemplateVersion,
 )
 from orchid_desktop.db.models.base import utcnow
 from orchid_desktop.domain.templating import RenderCheck
@@ -55,6 +59,7 @@ from orchid_desktop.domain.vocab import (
 from . import marketing_rules
 from .drip_exit import stop_enrolments
 from .drip_schedule import complete_enrolments
+from .template_variables import PersonKind
 from .templates import PersonRef, latest_version, person_variables_bulk
 
 log = logging.getLogger(__name__)
@@ -63,7 +68,7 @@ BATCH = 5000
 # the status as a literal where the partial index of pending steps should answer: a
 # planner can only use a partial index whose condition the query's implies, and a bound
 # parameter does not (SQLite then scanned every step record: 8 ms at 1M outbox rows)
-PENDING = literal_column(f"'{EnrolmentStepStatus.PENDING.value}'")
+PENDING: ColumnClause[str] = literal_column(f"'{EnrolmentStepStatus.PENDING.value}'")
 IN_FLIGHT = (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
 STEP_OUTCOME = {  # outbox outcome → the step record's status
     OutboxStatus.SENT: EnrolmentStepStatus.SENT,
@@ -117,7 +122,8 @@ def _take_turn(session: Session) -> bool:
 
 
 def _due_steps(now: datetime, dialect: str):
-    enrolment_status, campaign_status = Enrolment.status, DripCampaign.status
+    enrolment_status: SQLColumnExpression[Any] = Enrolment.status
+    campaign_status: SQLColumnExpression[Any] = DripCampaign.status
     if dialect == "sqlite":
         # "|| ''" keeps SQLite (no statistics: the app never runs ANALYZE) from starting
         # at every active enrolment through their status index; the partial index on
@@ -147,7 +153,7 @@ def _queue_due_steps(session: Session, now: datetime, report: QueueReport) -> in
     refs = {r.Enrolment.id: _ref(r.Enrolment) for r in rows}
     variables = person_variables_bulk(session, list(set(refs.values())))
     addresses = addresses_of(session, refs.values())
-    versions: dict[int, object] = {}
+    versions: dict[int, TemplateVersion] = {}
     checks: dict[int, RenderCheck] = {}
     kinds = dict(session.execute(select(Template.id, Template.kind)).all())
     messages = []
@@ -209,11 +215,13 @@ def step_category(campaign_id: int, step_id: int) -> str:
 
 def addresses_of(session: Session, refs) -> dict[PersonRef, str]:
     """The normalised address of each person: what suppressions are matched on."""
-    wanted = {"lead": set(), "contact": set()}
+    wanted: dict[PersonKind, set[int]] = {"lead": set(), "contact": set()}
     for ref in refs:
         wanted[ref.kind].add(ref.id)
     found: dict[PersonRef, str] = {}
-    for kind, model in (("lead", Lead), ("contact", Contact)):
+    models: tuple[tuple[PersonKind, type[Lead] | type[Contact]], ...] = (
+        ("lead", Lead), ("contact", Contact))
+    for kind, model in models:
         ids = sorted(wanted[kind])
         for start in range(0, len(ids), BATCH):
             found.update((PersonRef(kind, i), e or "") for i, e in session.execute(
@@ -223,8 +231,12 @@ def addresses_of(session: Session, refs) -> dict[PersonRef, str]:
 
 
 def _ref(enrolment: Enrolment) -> PersonRef:
-    return PersonRef("lead", enrolment.lead_id) if enrolment.lead_id \
-        else PersonRef("contact", enrolment.contact_id)
+    if enrolment.lead_id:
+        return PersonRef("lead", enrolment.lead_id)
+    if enrolment.contact_id:
+        return PersonRef("contact", enrolment.contact_id)
+    # the table's one_person check constraint keeps this from happening
+    raise ValueError(f"Enrolment {enrolment.id} names neither a lead nor a contact.")
 
 
 def settle(session: Session, *, now: datetime | None = None) -> None:

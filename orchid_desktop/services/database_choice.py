@@ -60,8 +60,9 @@ def choose_shared(settings: SettingsStore, secrets: SecretStore, url: URL,
     the keyring; the settings file gets the URL without it."""
     password = password or url.password
     if password:
-        secrets.set(database_password_name(url.username, url.host or "localhost", url.port,
-                                           url.database), str(password))
+        # the name the connection looks the password up by (db.engine.with_keyring_password)
+        secrets.set(database_password_name(url.username or "", url.host or "localhost",
+                                           url.port, url.database or ""), str(password))
     settings.set("database.shared_url",
                  url.set(password=None).render_as_string(hide_password=False))
     settings.set("database.mode", "shared")

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -140,7 +141,7 @@ class Dispatcher:
     def __init__(self, sessions: sessionmaker[Session],
                  transport: Callable[[], MailTransport | LocalTransport], *,
                  settings: DispatchSettings | None = None, owner: str | None = None,
-                 notify: Callable[[str, str], None] | None = None,
+                 notify: Callable[[str, object], None] | None = None,
                  clock: Callable[[], datetime] = utcnow):
         self.sessions = sessions
         self.transport = transport
@@ -243,7 +244,7 @@ class Dispatcher:
         by_id = {row.id: row for row in rows}
         by_sender: dict[int, list[PreparedMessage]] = defaultdict(list)
         for message in prepared:
-            by_sender[batch.sender_of[message.outbox_id]].append(message)
+            by_sender[batch.sender_id_of(message.outbox_id)].append(message)
         for sender_id, messages in by_sender.items():
             for request in build_requests(messages, sender=batch.senders[sender_id],
                                           asm_group_id=batch.asm_group_id):
@@ -283,7 +284,7 @@ class Dispatcher:
         kept), so a crash between file and database cannot make a second one."""
         outcomes = []
         for message in prepared:
-            sender = batch.senders[batch.sender_of[message.outbox_id]]
+            sender = batch.senders[batch.sender_id_of(message.outbox_id)]
             try:
                 path = transport.save(message, sender)
             except OSError as exc:
@@ -332,10 +333,9 @@ class Dispatcher:
                                       "not sent yet: sending stopped", report, count=False)
                         continue
                     lease_until = self.clock() + self.settings.sending_lease
-                    half = _only(half, self._write(lambda s, h=half, until=lease_until:
-                                                   renew_sending(s, h.outbox_ids,
-                                                                 owner=self.owner,
-                                                                 lease_until=until)))
+                    half = _only(half, self._write(partial(
+                        renew_sending, ids=half.outbox_ids, owner=self.owner,
+                        lease_until=lease_until)))
                     if half.outbox_ids:
                         self._post_again(half, rows, report)
             else:
@@ -369,7 +369,10 @@ class Dispatcher:
 
     def _post_again(self, request: MailRequest, rows, report) -> None:
         """Post a request whose rows are SENDING and ours (or part of a refused one)."""
-        result = self._transport.post(request.body)
+        transport = self._transport  # set by the tick that claimed these rows
+        if transport is None or isinstance(transport, LocalTransport):
+            raise RuntimeError("a SendGrid request is posted only by a SendGrid transport")
+        result = transport.post(request.body)
         with self._report_lock:
             report.requests += 1
         self._settle_request(request, rows, result, report)

@@ -40,6 +40,14 @@ class Batch:
     versions: dict[int, TemplateVersion]
     sender_of: dict[int, int | None]  # outbox id → sender identity id (or HELD)
 
+    def sender_id_of(self, outbox_id: int) -> int:
+        """The sender a prepared message goes out as: the dispatcher fails the rows that
+        have none before preparing any."""
+        sender_id = self.sender_of[outbox_id]
+        if sender_id is None or sender_id not in self.senders:
+            raise LookupError(f"outbox message {outbox_id} has no sender to go out as")
+        return sender_id
+
 
 def load_batch(sessions: sessionmaker[Session], rows: Sequence[ClaimedRow], *, owner: str,
                now: datetime) -> Batch:
@@ -81,7 +89,8 @@ def _last_senders(session: Session, rows: Sequence[ClaimedRow], identities) -> d
                        OutboxMessage.sender_identity_id.is_not(None),
                        OutboxMessage.status == OutboxStatus.SENT)
                 .order_by(OutboxMessage.id)):
-            if identities.get(sender_id) is not None and identities[sender_id].is_active:
+            if sender_id is not None and identities.get(sender_id) is not None \
+                    and identities[sender_id].is_active:
                 found[email] = sender_id
     return found
 

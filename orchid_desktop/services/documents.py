@@ -64,7 +64,9 @@ def attach(session: Session, contact_id: int, path: Path, *, staff_id: int | Non
 
 
 def documents(session: Session, contact_id: int) -> list[DocumentRow]:
-    names = dict(session.execute(select(Staff.id, Staff.display_name)).all())
+    # keyed by int | None: a document with no uploader reads as "—"
+    names: dict[int | None, str] = dict(
+        session.execute(select(Staff.id, Staff.display_name)).all())
     rows = session.scalars(select(ContactDocument).where(
         ContactDocument.contact_id.in_(merged_ids(session, contact_id)),
         ContactDocument.removed_at.is_(None)).order_by(ContactDocument.created_at.desc(),

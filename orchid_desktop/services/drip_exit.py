@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from orchid_desktop.db.models import Contact, Enrolment, EnrolmentStep, Lead, OutboxMessage
 from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.db.results import rowcount
 from orchid_desktop.domain.vocab import EmailKind, EnrolmentStatus, OutboxStatus
 
 from .drip_schedule import skip_pending
@@ -55,11 +56,11 @@ def stop_enrolments(session: Session, enrolment_ids: Iterable[int], reason: str,
     stopped = 0
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
-        stopped += session.execute(
+        stopped += rowcount(session.execute(
             update(Enrolment)
             .where(Enrolment.id.in_(chunk), Enrolment.status == EnrolmentStatus.ACTIVE)
             .values(status=EnrolmentStatus.STOPPED, stopped_at=now, stop_reason=reason[:200])
-            .execution_options(synchronize_session=False)).rowcount or 0
+            .execution_options(synchronize_session=False)))
         steps = select(EnrolmentStep.id).where(EnrolmentStep.enrolment_id.in_(chunk))
         session.execute(
             update(OutboxMessage)

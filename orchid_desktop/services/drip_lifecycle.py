@@ -125,13 +125,13 @@ def _render_problems(session: Session, email_steps, enrolments, *, agency_ok: bo
             missing_by_pattern[pattern].append(enrolment_id)
         failures: Counter = Counter()
         examples: dict[str, list[str]] = defaultdict(list)
-        for pattern, people in missing_by_pattern.items():
-            sample = variables[people[0]]
+        for pattern, enrolment_ids in missing_by_pattern.items():
+            sample = variables[enrolment_ids[0]]
             try:
                 render(version.subject, version.html_body, version.text_body, sample)
             except MissingValue as exc:
-                failures[exc.name] += len(people)
-                examples[exc.name] += [_name(variables[p]) for p in people[:EXAMPLES]]
+                failures[exc.name] += len(enrolment_ids)
+                examples[exc.name] += [_name(variables[p]) for p in enrolment_ids[:EXAMPLES]]
         for name, count in failures.items():
             if name in AGENCY_SETTINGS:
                 problems.append(f"{label}: uses {{{{ {name} }}}}, but the agency's "
@@ -139,8 +139,8 @@ def _render_problems(session: Session, email_steps, enrolments, *, agency_ok: bo
                                 "give the variable a default.")
                 continue
             who = ", ".join(examples[name][:EXAMPLES]) + (" …" if count > EXAMPLES else "")
-            people = "person has" if count == 1 else "people have"
-            problems.append(f"{label}: {count:,} enrolled {people} "
+            have = "person has" if count == 1 else "people have"
+            problems.append(f"{label}: {count:,} enrolled {have} "
                             f"no value for {{{{ {name} }}}} and the template gives no default "
                             f"({who}). Add a default, fill it in, or remove them.")
     return problems

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, insert, or_, select, update
@@ -43,7 +44,6 @@ from orchid_desktop.domain.vocab import (
     OutboxStatus,
     StepKind,
 )
-
 
 END_DATE_CUT = "after the campaign's end date"  # how plan_steps words such a skip
 
@@ -112,7 +112,7 @@ def schedule_enrolments(session: Session, campaign: DripCampaign,
         plans = plan_for(campaign, steps, ZoneInfo(zone_key), begin)
         # a plan's position is its index in ``steps``; a step's is 1-based
         by_step = {step.id: plan for step, plan in zip(steps, plans)}
-        rows = []
+        rows: list[dict[str, Any]] = []
         for step in email_steps:
             plan = by_step[step.id]
             skipped = plan.skipped_reason is not None

@@ -43,7 +43,9 @@ class SimulatedSend:
 def simulate_sends(session: Session, campaign: DripCampaign, now: datetime,
                    limit: int) -> list[SimulatedSend]:
     steps = campaign_steps(session, campaign.id)
-    names = dict(session.execute(select(Template.id, Template.name)).all())
+    # keyed by int | None: a step without a template reads as "?"
+    names: dict[int | None, str] = dict(
+        session.execute(select(Template.id, Template.name)).all())
     email_steps = [s for s in steps if s.kind is StepKind.EMAIL]
     numbers = {s.id: n for n, s in enumerate(email_steps, start=1)}
     fallback = agency_zone_name(session)

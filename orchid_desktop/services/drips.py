@@ -131,7 +131,7 @@ def save_drip(session: Session, campaign_id: int | None, form: DripForm, *,
               staff_id: int | None, now: datetime | None = None) -> int:
     """Create or update; returns the campaign id. Raises ValidationError, ConflictError."""
     problems = validate(session, form, campaign_id)
-    campaign = None
+    campaign: DripCampaign | None = None
     if campaign_id is not None:
         campaign = session.get(DripCampaign, campaign_id)
         if campaign is None:
@@ -148,10 +148,10 @@ def save_drip(session: Session, campaign_id: int | None, form: DripForm, *,
     if problems:
         raise ValidationError(problems)
     is_new = campaign is None
-    if is_new:
+    before = {} if campaign is None else _fields(campaign)
+    if campaign is None:
         campaign = DripCampaign(created_by_id=staff_id)
         session.add(campaign)
-    before = {} if is_new else _fields(campaign)
     campaign.name, campaign.target = form.name.strip(), form.target
     campaign.starts_on, campaign.ends_on = form.starts_on, form.ends_on
     campaign.window_start, campaign.window_end = form.window_start, form.window_end

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -23,8 +24,8 @@ from orchid_desktop.db.models import (
     Lead,
 )
 from orchid_desktop.db.models.base import utcnow
-from orchid_desktop.domain.vocab import CampaignStatus, CampaignTarget
 from orchid_desktop.domain.templating import DECLARED_VARIABLES, SENSITIVE_VARIABLES
+from orchid_desktop.domain.vocab import CampaignStatus, CampaignTarget
 from orchid_desktop.errors import UserError, ValidationError
 
 from . import audit, drip_exit, marketing_rules
@@ -104,7 +105,7 @@ def enrol(session: Session, campaign_id: int, *, lead_ids=(), contact_ids=(),
 def enrol_import_batch(session: Session, campaign_id: int, batch_id: int, *,
                        staff_id: int | None, now: datetime | None = None) -> EnrolReport:
     """Everyone an import created or updated."""
-    ids = {"lead": set(), "contact": set()}
+    ids: dict[str, set[int]] = {"lead": set(), "contact": set()}
     for model, kind in ((Lead, "lead"), (Contact, "contact")):
         ids[kind].update(session.scalars(select(model.id)
                                          .where(model.import_batch_id == batch_id)))
@@ -139,10 +140,10 @@ def apply_enrol_rules(session: Session, event: str, ids=(), *, staff_id: int | N
             query = query.where(model.applicant_type == rule["applicant_type"])
         matching = session.scalars(query).all()
         if matching:
+            lead_ids, contact_ids = (matching, ()) if model is Lead else ((), matching)
             reports.append(enrol(
-                session, campaign.id, staff_id=staff_id, now=now,
-                import_batch_id=import_batch_id,
-                **({"lead_ids": matching} if model is Lead else {"contact_ids": matching})))
+                session, campaign.id, lead_ids=lead_ids, contact_ids=contact_ids,
+                staff_id=staff_id, now=now, import_batch_id=import_batch_id))
     return reports
 
 
@@ -173,7 +174,7 @@ def _checked_custom_variables(values: dict[str, str]) -> dict[str, str]:
 def _people(session: Session, lead_ids: list[int], contact_ids: list[int]):
     """(kind, id, address, applicant type) for each person; contacts first, so where a
     lead and its contact are both chosen the contact is the one enrolled."""
-    people = []
+    people: list[tuple[Any, ...]] = []
     for kind, model, ids in (("contact", Contact, contact_ids), ("lead", Lead, lead_ids)):
         for start in range(0, len(ids), 5000):
             people.extend((kind, *row) for row in session.execute(

@@ -70,7 +70,9 @@ def list_enrolments(session: Session, campaign_id: int, *, search: str = "",
                     limit: int = DEFAULT_LIMIT) -> EnrolmentListing:
     """The campaign's enrolments, oldest first, with each email step's record; ``search``
     narrows by name or address."""
-    names = dict(session.execute(select(Template.id, Template.name)).all())
+    # keyed by int | None: a step without a template reads as "?"
+    names: dict[int | None, str] = dict(
+        session.execute(select(Template.id, Template.name)).all())
     email_steps = [EmailStepInfo(s.id, n, names.get(s.template_id, "?")) for n, s in
                    enumerate((s for s in campaign_steps(session, campaign_id)
                               if s.kind is StepKind.EMAIL), start=1)]

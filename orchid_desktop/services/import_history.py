@@ -29,7 +29,7 @@ from orchid_desktop.db.models import (
     ScreeningEvaluation,
     Staff,
 )
-from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.db.models.base import table_of, utcnow
 from orchid_desktop.db.search_index import PREFIX, sqlite_trigger_sql
 from orchid_desktop.domain.search_terms import search_text
 from orchid_desktop.domain.vocab import ImportStatus, ImportTarget
@@ -95,7 +95,7 @@ def undo_batch(sessions: sessionmaker[Session], batch_id: int, *,
         # both kinds, whatever the batch was imported as: demo data is one batch of both
         for model in (Lead, Contact):  # leads first: a lead may point at a contact
             created += session.scalar(select(func.count()).where(
-                model.import_batch_id == batch_id))
+                model.import_batch_id == batch_id)) or 0
             removed += _remove(session, model, _untouched(model, batch_id))
         restored, kept_fields = _restore(session, batch_id)
         batch.status, batch.undone_at, batch.undone_by_id = (ImportStatus.UNDONE, utcnow(),
@@ -161,11 +161,12 @@ def _restore(session: Session, batch_id: int) -> tuple[int, int]:
     changes = session.scalars(select(ImportBatchChange).where(
         ImportBatchChange.batch_id == batch_id, ImportBatchChange.action == "updated"))
     for change in changes:
-        model = Lead if change.entity_type == "lead" else Contact
-        person = session.get(model, change.entity_id)
-        if person is None:
-            continue
+        model: type[Lead] | type[Contact] = Lead if change.entity_type == "lead" else Contact
+        person: Lead | Contact | None = session.get(Lead, change.entity_id) \
+            if model is Lead else session.get(Contact, change.entity_id)
         record = change.previous_values
+        if person is None or record is None:  # no record: nothing to put back
+            continue
         before, after = record["before"], record["after"]
         unchanged = {key for key in before
                      if getattr(person, key) == _typed(model, key, after.get(key))}
@@ -184,7 +185,7 @@ def _restore(session: Session, batch_id: int) -> tuple[int, int]:
             values["version"] = record["version_before"]  # as if the import never was
         else:
             values["version"] = person.version + 1
-        table = model.__table__
+        table = table_of(model)
         session.execute(update(table).where(table.c.id == person.id,
                                             table.c.version == person.version).values(values))
         audit.record(session, staff_id=None, entity_type=change.entity_type,

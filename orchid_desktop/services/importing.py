@@ -122,10 +122,14 @@ def run_import(sessions: sessionmaker[Session], source: TableSource, mapping: di
     report = ImportReport(source.path.name, dry_run, headers=list(source.headers))
     with _collector_paused(), sessions.begin() as session:
         context = _row_context(session, source, mapping, options)
-        batch = None if dry_run else _new_batch(session, source, mapping, options, staff_id)
-        writer = None if dry_run else BulkWriter(
-            session, options.target, batch.id, staff_id, expected_rows=source.estimated_rows)
-        matcher = ChunkMatcher(session, options, writer, staff_id, batch_id=batch and batch.id)
+        batch: ImportBatch | None = None
+        writer: BulkWriter | None = None
+        if not dry_run:
+            batch = _new_batch(session, source, mapping, options, staff_id)
+            writer = BulkWriter(session, options.target, batch.id, staff_id,
+                                expected_rows=source.estimated_rows)
+        matcher = ChunkMatcher(session, options, writer, staff_id,
+                               batch_id=batch.id if batch is not None else None)
         _run_chunks(source, context, matcher, report, progress, should_cancel)
         if should_cancel is not None and should_cancel():
             raise ImportCancelled()

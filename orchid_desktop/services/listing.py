@@ -9,6 +9,8 @@ row" costs the same as the first page.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 
 # A search with at most this many matches (known from the count) is paged by collecting
@@ -42,7 +44,8 @@ class Listing:
                 select(func.count()).select_from(self.kind.model).where(where)) or 0
 
     def page(self, offset: int, limit: int, sort_index: int, descending: bool,
-             people: PeopleFilter = PeopleFilter(), *, total: int | None = None) -> list[tuple]:
+             people: PeopleFilter = PeopleFilter(), *, total: int | None = None,
+             ) -> list[tuple[Any, ...]]:
         """Rows ``offset`` … ``offset + limit - 1``, each ``(id, *column values)``.
 
         ``total`` (the count the caller already has) lets a page in the second half be
@@ -50,8 +53,9 @@ class Listing:
         """
         if limit <= 0:
             return []
-        from_end = total is not None and offset > total // 2
-        if from_end:
+        from_end = False
+        if total is not None and offset > total // 2:
+            from_end = True
             end = min(offset + limit, total)
             offset, limit = total - end, end - offset
             if limit <= 0:
@@ -59,12 +63,13 @@ class Listing:
             descending = not descending
         few = total is not None and total <= FEW_MATCHES
         with self._sessions() as session:
-            rows = list(session.execute(self._page_query(
+            rows: list[tuple[Any, ...]] = list(session.execute(self._page_query(
                 session, offset, limit, sort_index, descending, people, few)))
         return rows[::-1] if from_end else rows
 
     def _page_query(self, session: Session, offset: int, limit: int, sort_index: int,
-                    descending: bool, people: PeopleFilter, few: bool = False) -> Select:
+                    descending: bool, people: PeopleFilter, few: bool = False,
+                    ) -> Select[Any]:
         model = self.kind.model
         ordering = order_by(self.kind, sort_index, descending)
         page_ids = (select(model.id)

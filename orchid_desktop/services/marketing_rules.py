@@ -11,6 +11,8 @@ lead too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -91,8 +93,12 @@ def why_blocked(session: Session, *, lead_ids=(), contact_ids=(),
             chunk = ids[start:start + 500]
             # the conditions above pick out the (few) blocked people in one query; only
             # they are looked at one by one, for the words
-            for person in session.scalars(
-                    select(model).where(among(session, model.id, chunk), blocked)):
+            people: Sequence[Lead | Contact] = (
+                session.scalars(select(Contact).where(
+                    among(session, Contact.id, chunk), blocked)).all() if model is Contact
+                else session.scalars(select(Lead).where(
+                    among(session, Lead.id, chunk), blocked)).all())
+            for person in people:
                 reasons[(kind, person.id)] = _reason(session, person, for_drips) \
                     or "may not receive recruitment email"
     return reasons

@@ -9,6 +9,7 @@ already under way, and the unique (mass email, address) key reaches each address
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, insert, select
@@ -35,6 +36,7 @@ from orchid_desktop.domain.vocab import (
     OutboxOrigin,
     OutboxStatus,
 )
+from orchid_desktop.errors import UserError
 
 from . import marketing_rules
 from .drip_schedule import agency_zone_name
@@ -59,7 +61,11 @@ def content_version(session: Session, mass_email: MassEmail) -> TemplateVersion:
     """The template version the messages render: the chosen template's, or the written
     subject and body kept as a hidden template so every outbox row stays small."""
     if mass_email.template_version_id:
-        return session.get(TemplateVersion, mass_email.template_version_id)
+        chosen = session.get(TemplateVersion, mass_email.template_version_id)
+        if chosen is None:  # the foreign key keeps a version in use from being deleted
+            raise UserError(f"The template of the mass email {mass_email.name} no longer "
+                            "exists.")
+        return chosen
     template = Template(name=f"Mass email {mass_email.id}: {mass_email.name}"[:200],
                         kind=mass_email.kind, sequence=MASS_EMAIL_SEQUENCE,
                         archived_at=mass_email.updated_at)
@@ -80,7 +86,7 @@ def freeze(session: Session, mass_email: MassEmail, now: datetime) -> int:
     """The recipients, once; returns how many."""
     mass_email.status, mass_email.started_at = MassEmailStatus.SENDING, now
     people = audience(session, Segment.from_json(mass_email.segment))
-    rows = [{"mass_email_id": mass_email.id, "email_normalized": email,
+    rows: list[dict[str, Any]] = [{"mass_email_id": mass_email.id, "email_normalized": email,
              "lead_id": ref.id if ref.kind == "lead" else None,
              "contact_id": ref.id if ref.kind == "contact" else None, "custom_variables": {}}
             for ref, email in people]
@@ -114,8 +120,7 @@ def queue_recipients(session: Session, mass_email: MassEmail, now: datetime) -> 
         if not recipients:
             return queued
         last_id = recipients[-1][0].id
-        refs = {r.id: PersonRef("lead", r.lead_id) if r.lead_id
-                else PersonRef("contact", r.contact_id) for r, *_ in recipients}
+        refs = {r.id: _ref(r) for r, *_ in recipients}
         variables = person_variables_bulk(session, list(refs.values()))
         # whoever may no longer get marketing mail (unsubscribed, disqualified… while a
         # paused mailing waited) gets their one row as suppressed, not queued
@@ -155,3 +160,12 @@ def queue_recipients(session: Session, mass_email: MassEmail, now: datetime) -> 
             })
         session.execute(insert(OutboxMessage), messages)
         queued += sum(m["status"] is OutboxStatus.QUEUED for m in messages)
+
+
+def _ref(recipient: MassEmailRecipient) -> PersonRef:
+    if recipient.lead_id:
+        return PersonRef("lead", recipient.lead_id)
+    if recipient.contact_id:
+        return PersonRef("contact", recipient.contact_id)
+    # the table's person check constraint keeps this from happening
+    raise ValueError(f"Mass email recipient {recipient.id} names nobody.")

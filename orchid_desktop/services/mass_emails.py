@@ -25,6 +25,7 @@ from orchid_desktop.db.models import (
     Template,
 )
 from orchid_desktop.db.models.base import utcnow
+from orchid_desktop.db.results import rowcount
 from orchid_desktop.domain.templating import check_template
 from orchid_desktop.domain.vocab import EmailKind, MassEmailStatus, OutboxStatus
 from orchid_desktop.errors import ConflictError, UserError, ValidationError
@@ -212,13 +213,13 @@ def cancel(session: Session, mass_email_id: int, *, staff_id: int | None,
     if mass_email.status in (MassEmailStatus.SENT, MassEmailStatus.CANCELLED):
         raise UserError(f"“{mass_email.name}” is already {mass_email.status.value}.")
     before = mass_email.status
-    cancelled = session.execute(
+    cancelled = rowcount(session.execute(
         update(OutboxMessage).where(
             OutboxMessage.status == OutboxStatus.QUEUED,
             OutboxMessage.mass_email_recipient_id.in_(_recipient_ids(mass_email.id)))
         .values(status=OutboxStatus.CANCELLED, status_reason="mass email cancelled",
                 finished_at=now or utcnow())
-        .execution_options(synchronize_session=False)).rowcount or 0
+        .execution_options(synchronize_session=False)))
     mass_email.status, mass_email.finished_at = MassEmailStatus.CANCELLED, now or utcnow()
     audit.record(session, staff_id=staff_id, entity_type="mass_email", entity_id=mass_email.id,
                  action="cancelled", changes={"status": [before.value, "cancelled"]},
@@ -241,10 +242,13 @@ def list_mass_emails(session: Session, *, include_finished: bool = True) -> list
     if not include_finished:
         query = query.where(MassEmail.status.not_in((MassEmailStatus.SENT,
                                                      MassEmailStatus.CANCELLED)))
-    return [MassEmailSummary(m.id, m.name, m.kind, m.status, m.scheduled_at,
-                             m.recipient_count, *(int(v or 0) for v in counts.get(m.id, (0, 0, 0))),
-                             Segment.from_json(m.segment).describe())
-            for m in session.scalars(query)]
+    summaries: list[MassEmailSummary] = []
+    for m in session.scalars(query):
+        served, queued, failed = (int(v or 0) for v in counts.get(m.id, (0, 0, 0)))
+        summaries.append(MassEmailSummary(m.id, m.name, m.kind, m.status, m.scheduled_at,
+                                          m.recipient_count, served, queued, failed,
+                                          Segment.from_json(m.segment).describe()))
+    return summaries
 
 
 def _recipient_ids(mass_email_id: int):

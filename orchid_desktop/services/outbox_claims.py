@@ -23,7 +23,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from orchid_desktop.db.lists import among
@@ -33,6 +43,7 @@ from orchid_desktop.db.models import (
     SenderIdentity,
     Suppression,
 )
+from orchid_desktop.db.results import rowcount
 from orchid_desktop.domain.send_limits import daily_allowance
 from orchid_desktop.domain.vocab import (
     EmailKind,
@@ -112,19 +123,19 @@ def expire_leases(session: Session, now: datetime) -> tuple[int, int]:
         finish(session, [Outcome(i, OutboxStatus.CANCELLED, "not sent: its drip or mass "
                                  "email stopped while it was being sent") for i in gone],
                now=now)
-    back = session.execute(
+    back = rowcount(session.execute(
         update(OutboxMessage).where(lapsed)
         .values(status=OutboxStatus.QUEUED, lease_owner=None, lease_until=None)
-        .execution_options(synchronize_session=False)).rowcount or 0
+        .execution_options(synchronize_session=False))) or 0
     give_back_sends(session, Counter(row.sender_identity_id for row in claimed
                                      if row.sender_identity_id is not None), now.date())
-    uncertain = session.execute(
+    uncertain = rowcount(session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
         .values(status=OutboxStatus.UNCERTAIN, finished_at=now,
                 status_reason="The sending computer stopped before SendGrid answered: the "
                               "email may or may not have been delivered.")
-        .execution_options(synchronize_session=False)).rowcount or 0
+        .execution_options(synchronize_session=False))) or 0
     if back or uncertain:
         log.warning("expired leases: %d back to the queue, %d uncertain", back, uncertain)
     return back, uncertain
@@ -140,10 +151,10 @@ _CLAIMED_COLUMNS = (
 )
 
 
-def due_now(now: datetime):
+def due_now(now: datetime) -> ColumnElement[bool]:
     # the status as a literal: a generic plan (psycopg prepares a statement run 5 times)
     # could not use the partial index of queued rows, whose condition it must imply
-    queued = literal_column(f"'{OutboxStatus.QUEUED.value}'")
+    queued: ColumnClause[str] = literal_column(f"'{OutboxStatus.QUEUED.value}'")
     return and_(OutboxMessage.status == queued, OutboxMessage.due_at <= now,
                 or_(OutboxMessage.next_attempt_at.is_(None),
                     OutboxMessage.next_attempt_at <= now))
@@ -206,7 +217,7 @@ def _blocked(session: Session, rows: Sequence) -> dict[int, str]:
             if email not in suppressions or reason in UNDELIVERABLE:
                 suppressions[email] = reason
     marketing = [row for row in rows if row.kind is EmailKind.MARKETING]
-    people: dict[tuple[str, int], str] = {}
+    people: dict[tuple[tuple[str, int], bool], str] = {}
     for drips in (False, True):  # a drip also stops for a reply or a new client
         these = [r for r in marketing if (r.enrolment_step_id is not None) is drips]
         if these:
@@ -216,9 +227,10 @@ def _blocked(session: Session, rows: Sequence) -> dict[int, str]:
             people.update({(key, drips): why for key, why in found.items()})
     blocked: dict[int, str] = {}
     for row in rows:
-        reason = suppressions.get(row.to_email_normalized)
-        if reason is not None and (row.kind is EmailKind.MARKETING or reason in UNDELIVERABLE):
-            blocked[row.id] = marketing_rules.SUPPRESSION_WORDS[reason]
+        suppressed = suppressions.get(row.to_email_normalized)
+        if suppressed is not None and (row.kind is EmailKind.MARKETING
+                                       or suppressed in UNDELIVERABLE):
+            blocked[row.id] = marketing_rules.SUPPRESSION_WORDS[suppressed]
         elif row.kind is EmailKind.MARKETING:
             person = ("contact", row.contact_id) if row.contact_id else ("lead", row.lead_id)
             key = (person, row.enrolment_step_id is not None)
@@ -324,13 +336,13 @@ def mark_sending(session: Session, ids: Iterable[int], *, owner: str, lease_unti
     """Just before the HTTP call: from here on a lost lease means *uncertain*."""
     changed = 0
     for chunk in _chunks(ids):
-        changed += session.execute(
+        changed += rowcount(session.execute(
             update(OutboxMessage)
             .where(among(session, OutboxMessage.id, chunk),
                    OutboxMessage.status == OutboxStatus.CLAIMED,
                    OutboxMessage.lease_owner == owner)
             .values(status=OutboxStatus.SENDING, lease_until=lease_until)
-            .execution_options(synchronize_session=False)).rowcount or 0
+            .execution_options(synchronize_session=False))) or 0
     return changed
 
 
@@ -377,7 +389,8 @@ def finish(session: Session, outcomes: Sequence[Outcome], *, now: datetime,
     transaction (so nothing has to scan the outbox afterwards). With ``owner``, only rows
     still leased to it change — or rows that meanwhile turned UNCERTAIN through a lost
     lease, since a real answer is better knowledge than "uncertain"."""
-    open_states = (OutboxStatus.CLAIMED, OutboxStatus.SENDING, OutboxStatus.UNCERTAIN)
+    open_states: tuple[OutboxStatus, ...] = (
+        OutboxStatus.CLAIMED, OutboxStatus.SENDING, OutboxStatus.UNCERTAIN)
     if owner is None:
         open_states = (OutboxStatus.QUEUED, *open_states)
     # equalities, not IN: the per-file statement below runs as an executemany
@@ -403,19 +416,19 @@ def finish(session: Session, outcomes: Sequence[Outcome], *, now: datetime,
                 .execution_options(synchronize_session=False)) if step is not None]
     done = sum(len(ids) for ids in groups.values())
     for start in range(0, len(files), CHUNK):
-        chunk = files[start:start + CHUNK]
+        batch = files[start:start + CHUNK]
         wanted = set(session.scalars(select(OutboxMessage.id).where(
-            among(session, OutboxMessage.id, [o.outbox_id for o in chunk]), mine)))
+            among(session, OutboxMessage.id, [o.outbox_id for o in batch]), mine)))
         params = [{"b_id": o.outbox_id, "b_status": o.status, "b_reason": o.reason,
-                   "b_local_path": o.local_path} for o in chunk if o.outbox_id in wanted]
+                   "b_local_path": o.local_path} for o in batch if o.outbox_id in wanted]
         if params:  # the condition again in the UPDATE: nothing changed hands since
             session.connection().execute(_FINISH_FILE.where(mine).values(finished_at=now),
                                          params)
-            by_id = {o.outbox_id: o for o in chunk}
+            by_id = {o.outbox_id: o for o in batch}
             steps += [(step, by_id[i].status, by_id[i].reason) for i, step in session.execute(
                 select(OutboxMessage.id, OutboxMessage.enrolment_step_id).where(
                     among(session, OutboxMessage.id, [p["b_id"] for p in params]),
-                    OutboxMessage.enrolment_step_id.is_not(None)))]
+                    OutboxMessage.enrolment_step_id.is_not(None))) if step is not None]
         done += len(params)
     _mirror_steps(session, steps, now)
     return done

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true, type_coerce
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, true, type_coerce
 
 from orchid_desktop.db import search_index
 from orchid_desktop.db.models import Contact, Lead
@@ -40,11 +40,11 @@ class ListColumn:
 @dataclass(frozen=True)
 class PeopleKind:
     name: str  # "leads" / "contacts": also the command line's word
-    model: type
+    model: type[Lead] | type[Contact]
     columns: tuple[ListColumn, ...]
-    status_column: ColumnElement  # lead status or contact stage
+    status_column: SQLColumnExpression[Any]  # lead status or contact stage
     status_values: tuple[str, ...]
-    date_column: ColumnElement  # received (leads) / added (contacts)
+    date_column: SQLColumnExpression[Any]  # received (leads) / added (contacts)
     date_label: str
     saved_view_kind: SavedViewKind
     is_queue: bool = False  # the screening queue: PeopleFilter.queue and outcome_groups apply

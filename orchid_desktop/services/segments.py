@@ -21,6 +21,7 @@ from orchid_desktop.domain.vocab import SavedViewKind
 
 from . import marketing_rules
 from .people_query import CONTACTS, LEADS, PeopleFilter, where_clause
+from .template_variables import PersonKind
 from .templates import PersonRef
 
 PEOPLE_CHOICES = {"both": "Leads and contacts", "leads": "Leads only",
@@ -51,7 +52,9 @@ class Segment:
         for key in ("date_from", "date_to"):
             if values.get(key):
                 values[key] = date.fromisoformat(values[key])
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        converted: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                     for k, v in values.items()}
+        return cls(**converted)
 
     def describe(self) -> str:
         parts = [PEOPLE_CHOICES.get(self.people, self.people)]
@@ -117,7 +120,7 @@ def audience(session: Session, segment: Segment) -> list[tuple[PersonRef, str]]:
     """Each recipient once, with the normalised address; contacts win over leads."""
     chosen: dict[str, PersonRef] = {}
     for model in _models(segment):
-        kind = "lead" if model is Lead else "contact"
+        kind: PersonKind = "lead" if model is Lead else "contact"
         query = _query(session, segment, model, True).add_columns(model.id) \
             .order_by(model.id)
         for email, person_id in session.execute(query):

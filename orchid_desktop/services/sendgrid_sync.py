@@ -262,19 +262,23 @@ def upsert_stats(session: Session, figures: list[CategoryDay]) -> int:
     """Insert or overwrite each (category, day)."""
     if not figures:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     now = utcnow()
     rows = {(f.category, f.day): {"category": f.category, "day": f.day, "updated_at": now,
                                   **{m: int(f.metrics.get(m, 0)) for m in METRICS}}
             for f in figures}
-    statement = insert(CategoryStat).values(list(rows.values()))
-    statement = statement.on_conflict_do_update(
-        index_elements=["category", "day"],
-        set_={name: statement.excluded[name] for name in (*METRICS, "updated_at")})
-    session.execute(statement)
+    overwritten = (*METRICS, "updated_at")
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+        pg_statement = postgresql_insert(CategoryStat).values(list(rows.values()))
+        session.execute(pg_statement.on_conflict_do_update(
+            index_elements=["category", "day"],
+            set_={name: pg_statement.excluded[name] for name in overwritten}))
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        statement = sqlite_insert(CategoryStat).values(list(rows.values()))
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["category", "day"],
+            set_={name: statement.excluded[name] for name in overwritten}))
     return len(rows)
 
 

@@ -79,12 +79,12 @@ def snapshot(session: Session, *, has_api_key: bool, local_mode_setting: bool) -
         )
     else:
         mode = SendingMode.RUNNING
-    queued, next_due = session.execute(
+    queued, next_queued = session.execute(
         select(func.count(), func.min(OutboxMessage.due_at)).where(
             OutboxMessage.status.in_(WAITING)
         )
     ).one()
-    next_due = min((t for t in (next_due, next_planned(session)) if t is not None),
+    next_due = min((t for t in (next_queued, next_planned(session)) if t is not None),
                    default=None)
     uncertain = session.scalar(
         select(func.count()).where(OutboxMessage.status == OutboxStatus.UNCERTAIN)

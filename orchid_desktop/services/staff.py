@@ -30,7 +30,10 @@ def ensure_staff(sessions: sessionmaker[Session], login: str) -> int:
             session.commit()
         except IntegrityError:  # another workstation created it at the same moment
             session.rollback()
-            return session.scalar(select(Staff.id).where(Staff.login == login))
+            existing = session.scalar(select(Staff.id).where(Staff.login == login))
+            if existing is None:  # not that race: some other constraint refused the row
+                raise
+            return existing
         return staff.id
 
 

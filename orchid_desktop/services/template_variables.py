@@ -21,9 +21,12 @@ from orchid_desktop.errors import UserError
 _CHUNK = 500  # ids per IN (…): under every driver's parameter limit
 
 
+PersonKind = Literal["lead", "contact"]
+
+
 @dataclass(frozen=True)
 class PersonRef:
-    kind: Literal["lead", "contact"]
+    kind: PersonKind
     id: int
 
 
@@ -85,12 +88,12 @@ def person_variables_bulk(session: Session, refs: Iterable[PersonRef], *,
         for id_, first, last, email in rows:
             result[PersonRef("lead", id_)] = _variables(first, last, email, acting, agency)
     for start in range(0, len(contact_ids), _CHUNK):
-        rows = session.execute(
+        contact_rows = session.execute(
             select(Contact.id, Contact.first_name, Contact.last_name, Contact.email,
                    Staff.display_name)
             .outerjoin(Staff, Staff.id == Contact.assigned_to_id)
             .where(Contact.id.in_(contact_ids[start:start + _CHUNK])))
-        for id_, first, last, email, coordinator in rows:
+        for id_, first, last, email, coordinator in contact_rows:
             result[PersonRef("contact", id_)] = _variables(first, last, email,
                                                            coordinator or acting, agency)
     return {r: result[r] for r in refs if r in result}

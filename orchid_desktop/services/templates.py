@@ -170,7 +170,7 @@ def save_template(session: Session, template_id: int | None, draft: TemplateDraf
            "html_body": latest.html_body, "text_body": latest.text_body or None}
     new = {"name": draft.name, "kind": draft.kind.value, "subject": draft.subject,
            "html_body": draft.html_body, "text_body": draft.text_body}
-    changes = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
+    changes: dict[str, list[object]] = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
     if not changes:
         return SavedTemplate(template.id, latest.id, latest.version_number, False)
     content = {k: new[k] for k in ("subject", "html_body", "text_body")}

@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from orchid_desktop.db.models import (
@@ -245,8 +246,8 @@ def _change(session: Session, ids: list[int], **values) -> list[int]:
     return sorted(changed)
 
 
-def _still_uncertain(session: Session, ids: list[int]) -> list:
-    rows = []
+def _still_uncertain(session: Session, ids: list[int]) -> list[Row[*tuple[Any, ...]]]:
+    rows: list[Row[*tuple[Any, ...]]] = []
     for start in range(0, len(ids), CHUNK):
         rows += session.execute(
             select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.origin,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, func
+from sqlalchemy import JSON, DateTime, Enum, Integer, MetaData, Table, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -81,6 +81,15 @@ class Base(DeclarativeBase):
     }
 
 
+def table_of(model: type[Any]) -> Table:
+    """The ``Table`` a declarative model is mapped to. SQLAlchemy types ``__table__`` as a
+    ``FromClause`` (a model may be mapped to a join or a select); ours are all tables."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
@@ -96,4 +105,5 @@ class Versioned:
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}
+        # declared_attr calls this with the mapped class; mypy sees ``cls`` as an instance
+        return {"version_id_col": table_of(cast("type[Versioned]", cls)).c.version}
