@@ -86,5 +86,5 @@ def terminal_quiet() -> Iterator[None]:
     try:
         yield
     finally:
-        for handler, level in zip(handlers, levels):
+        for handler, level in zip(handlers, levels, strict=True):
             handler.setLevel(level)

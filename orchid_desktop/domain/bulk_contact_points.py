@@ -299,7 +299,7 @@ class _Region:
         return re.compile("".join(parts) + "(?:" + "|".join(alternatives) + ")")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _region(code: str) -> _Region | None:
     metadata = PhoneMetadata.metadata_for_region(code, None)
     return _Region(code, metadata) if metadata is not None else None

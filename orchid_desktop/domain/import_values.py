@@ -74,7 +74,7 @@ def parse_decimal(text: str) -> Decimal | None:
     stripped = text.strip()
     if not _NUMBER.match(stripped):
         return None
-    marks = [m for m in re.finditer(r"[.,]", stripped)]
+    marks = list(re.finditer(r"[.,]", stripped))
     digits = stripped
     if marks:
         last = marks[-1]

@@ -66,7 +66,7 @@ class SendGridTransport:
         except (OSError, http.client.HTTPException) as exc:  # after the request went out
             return PostResult(Answer.UNCERTAIN, "SendGrid did not answer in time "
                               f"({type(exc).__name__}): the email may have been delivered")
-        headers = {k: v for k, v in (response.headers or {}).items()}
+        headers = dict((response.headers or {}).items())
         message_id = _header(headers, "X-Message-Id")
         return PostResult(Answer.ACCEPTED, "accepted", response.status_code, message_id,
                           headers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -30,19 +30,31 @@ from . import audit, screening
 
 DEMO_LABEL = "Demo data"
 
-FIRST = ("Olivia Emma Ava Sophia Isabella Mia Amelia Harper Evelyn Abigail Emily Ella Chloe "
-         "Grace Zoe Lily Hannah Nora Riley Aria Layla Camila Maya Leah Sofia Valeria Ximena "
-         "Jasmine Aaliyah Imani Priya Ananya Mei Hana Yuna Fatima Amara Nia Keisha Brianna "
-         "Megan Ashley Jessica Lauren Rachel Danielle Alexis Taylor Morgan Jordan").split()
-LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
-        "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
-        "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright "
-        "Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Patel "
-        "Kim Chen Okafor Mensah").split()
-STATES = ("CA CA CA TX TX FL FL NY IL PA OH GA NC MI NJ VA WA AZ MA TN IN MO MD WI CO MN "
-          "SC AL OR KY OK CT UT NV IA AR KS NM").split()
-AREA_CODES = ("213 310 415 510 619 512 713 214 305 407 212 718 312 215 614 404 704 313 201 "
-              "703 206 602 617 615").split()
+FIRST = [
+    "Olivia", "Emma", "Ava", "Sophia", "Isabella", "Mia", "Amelia", "Harper", "Evelyn",
+    "Abigail", "Emily", "Ella", "Chloe", "Grace", "Zoe", "Lily", "Hannah", "Nora", "Riley",
+    "Aria", "Layla", "Camila", "Maya", "Leah", "Sofia", "Valeria", "Ximena", "Jasmine",
+    "Aaliyah", "Imani", "Priya", "Ananya", "Mei", "Hana", "Yuna", "Fatima", "Amara", "Nia",
+    "Keisha", "Brianna", "Megan", "Ashley", "Jessica", "Lauren", "Rachel", "Danielle",
+    "Alexis", "Taylor", "Morgan", "Jordan"
+]
+LAST = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
+    "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
+    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
+    "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
+    "Rivera", "Campbell", "Patel", "Kim", "Chen", "Okafor", "Mensah"
+]
+STATES = [
+    "CA", "CA", "CA", "TX", "TX", "FL", "FL", "NY", "IL", "PA", "OH", "GA", "NC", "MI", "NJ",
+    "VA", "WA", "AZ", "MA", "TN", "IN", "MO", "MD", "WI", "CO", "MN", "SC", "AL", "OR", "KY",
+    "OK", "CT", "UT", "NV", "IA", "AR", "KS", "NM"
+]
+AREA_CODES = [
+    "213", "310", "415", "510", "619", "512", "713", "214", "305", "407", "212", "718", "312",
+    "215", "614", "404", "704", "313", "201", "703", "206", "602", "617", "615"
+]
 DOMAINS = ("example.com", "example.org", "example.net")
 SOURCES = [LeadSource.FACEBOOK_INSTAGRAM] * 5 + [LeadSource.WEBSITE] * 4 + [
     LeadSource.GOOGLE, LeadSource.GOOGLE, LeadSource.REFERRAL, LeadSource.REFERRAL,
@@ -78,7 +90,7 @@ def load_demo_data(
     sessions: sessionmaker[Session], staff_id: int | None, *, leads: int = 300,
     contacts: int = 120, seed: int = 20261122, now: datetime | None = None,
 ) -> DemoResult:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     rng = random.Random(seed)
     with sessions.begin() as session:
         already = session.scalar(select(ImportBatch.id).where(
@@ -213,7 +225,7 @@ def _contact(rng, person, index, now, batch_id, staff_id) -> Contact:
         city=rng.choice(["Springfield", "Riverside", "Fairview", "Madison", "Georgetown"]),
         postal_code=f"{rng.randint(10000, 99999)}",
         preferred_contact_method=rng.choice(["email", "phone", "text"]),
-        email_consent_at=datetime.combine(created.date(), time(12), timezone.utc)
+        email_consent_at=datetime.combine(created.date(), time(12), UTC)
         if consented else None,
         # keys and values from the application-field catalogue, as the contact form edits them
         profile={"relationship_status": rng.choice(["single", "married", "partnered"]),

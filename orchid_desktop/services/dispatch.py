@@ -462,7 +462,8 @@ def _counted(senders: Counter) -> dict[int, int]:
 
 def _only(request: MailRequest, ids: Iterable[int]) -> MailRequest:
     keep = set(ids)
-    pairs = [(p, i) for p, i in zip(request.body["personalizations"], request.outbox_ids)
+    pairs = [(p, i) for p, i in zip(request.body["personalizations"], request.outbox_ids,
+                                    strict=True)
              if i in keep]
     return MailRequest({**request.body, "personalizations": [p for p, _ in pairs]},
                        tuple(i for _, i in pairs), request.substituted)

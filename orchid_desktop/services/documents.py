@@ -38,7 +38,8 @@ class DocumentRow:
     sha256: str
 
 
-def attach(session: Session, contact_id: int, path: Path, *, staff_id: int | None) -> ContactDocument:
+def attach(session: Session, contact_id: int, path: Path, *,
+           staff_id: int | None) -> ContactDocument:
     get_contact(session, contact_id)
     try:
         size = path.stat().st_size

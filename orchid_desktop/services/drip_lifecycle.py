@@ -105,7 +105,7 @@ def _render_problems(session: Session, email_steps, enrolments, *, agency_ok: bo
     people = person_variables_bulk(session, refs) if refs else {}
     # what each enrolment renders with: the person's values, overridden by its own
     variables = {e.id: {**people[ref], **(e.custom_variables or {})}
-                 for e, ref in zip(enrolments, refs)}
+                 for e, ref in zip(enrolments, refs, strict=True)}
     for number, step in enumerate(email_steps, start=1):
         template = session.get(Template, step.template_id)
         label = f"Email {number} (“{template.name}”)" if template else f"Email {number}"
@@ -125,7 +125,7 @@ def _render_problems(session: Session, email_steps, enrolments, *, agency_ok: bo
             missing_by_pattern[pattern].append(enrolment_id)
         failures: Counter = Counter()
         examples: dict[str, list[str]] = defaultdict(list)
-        for pattern, enrolment_ids in missing_by_pattern.items():
+        for enrolment_ids in missing_by_pattern.values():
             sample = variables[enrolment_ids[0]]
             try:
                 render(version.subject, version.html_body, version.text_body, sample)

@@ -111,7 +111,7 @@ def schedule_enrolments(session: Session, campaign: DripCampaign,
     for (zone_key, begin), ids in groups.items():
         plans = plan_for(campaign, steps, ZoneInfo(zone_key), begin)
         # a plan's position is its index in ``steps``; a step's is 1-based
-        by_step = {step.id: plan for step, plan in zip(steps, plans)}
+        by_step = {step.id: plan for step, plan in zip(steps, plans, strict=True)}
         rows: list[dict[str, Any]] = []
         for step in email_steps:
             plan = by_step[step.id]
@@ -201,7 +201,7 @@ def revive_cut_steps(session: Session, campaign: DripCampaign) -> int:
     for person in enrolled_people(session, enrolments):
         begin = max(person.enrolled_at, campaign.launched_at or person.enrolled_at)
         plans = {step.id: plan for step, plan in zip(steps, plan_for(
-            campaign, steps, zone_for_state(person.state, fallback), begin))}
+            campaign, steps, zone_for_state(person.state, fallback), begin), strict=True)}
         records = sorted(session.scalars(select(EnrolmentStep).where(
             EnrolmentStep.enrolment_id == person.enrolment_id)), key=lambda r: order[r.step_id])
         shift, before = timedelta(0), revived

@@ -71,7 +71,7 @@ def simulate_sends(session: Session, campaign: DripCampaign, now: datetime,
             continue
         if zone.key not in plans:
             plans[zone.key] = plan_for(campaign, steps, ZoneInfo(zone.key), now)
-        for step, plan in zip(steps, plans[zone.key]):
+        for step, plan in zip(steps, plans[zone.key], strict=True):
             if step.kind is StepKind.EMAIL:
                 sends.append(SimulatedSend(
                     name, email, zone.key, numbers[step.id], names.get(step.template_id, "?"),

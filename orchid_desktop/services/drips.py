@@ -203,7 +203,7 @@ def copy_drip(session: Session, campaign_id: int, *, staff_id: int | None) -> in
         number += 1
         form.name = f"{base} ({number})"
     form.version, form.status, form.auto_enrol_rule = None, CampaignStatus.DRAFT, None
-    form.steps = [step for step in form.steps]
+    form.steps = list(form.steps)
     return save_drip(session, None, form, staff_id=staff_id)
 
 

@@ -165,7 +165,7 @@ def _cells(columns: tuple[ExportColumn, ...], chunks: Iterable[Iterable[tuple]],
     for chunk in chunks:
         for row in chunk:
             done += 1
-            yield [_cell(column, value) for column, value in zip(columns, row)]
+            yield [_cell(column, value) for column, value in zip(columns, row, strict=True)]
         if progress:
             progress(done)
 

@@ -122,7 +122,8 @@ def open_table(path: str | Path) -> TableSource:
             magic = file.read(len(_OLE))
     except OSError as error:
         raise UnreadableFile(f"{name} could not be read: {error.strerror or error}"
-                             " (if it is open in another program, close it and retry).")
+                             " (if it is open in another program, close it and retry)."
+                             ) from error
     if not magic:
         raise UnreadableFile(f"{name} is empty.")
     if magic.startswith(_OLE) and suffix in (".xlsx", ".xlsm"):
@@ -241,7 +242,7 @@ def _find_header(rows: Iterable[tuple[int, list[str]]]) -> tuple[int, list[str]]
     chosen = filled[0]
     for index, (number, cells, count) in enumerate(filled[:_SEARCHED_ROWS]):
         below = [c for _, _, c in filled[index + 1:index + 1 + _COMPARED_ROWS]]
-        wide = count >= 0.6 * typical or bool(below) and count >= statistics.median(below)
+        wide = count >= 0.6 * typical or (bool(below) and count >= statistics.median(below))
         if count >= 2 and wide and _mostly_words(cells):
             chosen = (number, cells, count)
             break

@@ -122,7 +122,8 @@ def clean_chunk(frame: pd.DataFrame, context: RowContext) -> CleanChunk:
     phones = column("phone")
     phone_texts = phones.tolist() if phones is not None else [""] * n
     e164, phone_errors = normalize_phones(phone_texts, context.phone_region)
-    values["email"] = [text if ok else None for text, ok in zip(email_texts, normalized)]
+    values["email"] = [text if ok else None
+                       for text, ok in zip(email_texts, normalized, strict=True)]
     values["email_normalized"] = normalized
     values["phone_e164"] = e164
     for i in range(n):
@@ -310,7 +311,7 @@ def parse_datetimes(series: pd.Series, context: RowContext, notes: list[list[str
         parsed = parsed.where(parsed.notna(), local)
         out = [None if pd.isna(v) else v.to_pydatetime().astimezone(UTC)
                for v in parsed]
-    for i, (text, value) in enumerate(zip(series.tolist(), out)):
+    for i, (text, value) in enumerate(zip(series.tolist(), out, strict=True)):
         if text and value is None:
             notes[i].append(f"'{text}' is not a date; it was left out.")
     return out
@@ -322,5 +323,5 @@ def _raw(frame: pd.DataFrame, context: RowContext) -> list[dict[str, str]]:
             if context.mapping.get(index, KEEP) != SKIP]
     columns = [frame[index].tolist() for index, _ in kept]
     names = [header for _, header in kept]
-    return [{name: value for name, value in zip(names, row) if value}
-            for row in zip(*columns)] if columns else [{} for _ in range(len(frame))]
+    return [{name: value for name, value in zip(names, row, strict=True) if value}
+            for row in zip(*columns, strict=True)] if columns else [{} for _ in range(len(frame))]

@@ -12,10 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, func, select
-
-# A search with at most this many matches (known from the count) is paged by collecting
-# the matches first; with more, walking the sort index finds a page sooner.
-FEW_MATCHES = 5_000
 from sqlalchemy.orm import Session, sessionmaker
 
 from .people_query import (
@@ -26,6 +22,10 @@ from .people_query import (
     order_by,
     where_clause,
 )
+
+# A search with at most this many matches (known from the count) is paged by collecting
+# the matches first; with more, walking the sort index finds a page sooner.
+FEW_MATCHES = 5_000
 
 
 class Listing:
