@@ -33,6 +33,8 @@ def add_new_default_rules(sessions: sessionmaker[Session]) -> list[str]:
     """Add what each current rule set lacks; returns one line per new version."""
     done: list[str] = []
     for applicant_type in SCREENED_TYPES:
+        if not _anything_missing(sessions, applicant_type):
+            continue  # the usual start: a plain read, no write lock taken
         try:
             # BEGIN IMMEDIATE on SQLite: the version read stays current until the commit
             with writer_session(sessions) as session, session.begin():
@@ -48,13 +50,22 @@ def add_new_default_rules(sessions: sessionmaker[Session]) -> list[str]:
     return done
 
 
+def _anything_missing(sessions: sessionmaker[Session], applicant_type: ApplicantType) -> bool:
+    """Whether the current rule set lacks a rule or setting of this version, before any
+    lock: every start asks, and almost always the answer is no."""
+    with sessions() as session:
+        current = current_rule_set(session, applicant_type)
+        return current is not None and bool(
+            add_missing_defaults(registry_for(applicant_type), current.rules)[1])
+
+
 def _upgrade(session: Session, applicant_type: ApplicantType) -> str | None:
     lock_rule_sets(session)
     current = current_rule_set(session, applicant_type)
     if current is None:
         return None  # nothing stored yet: first run stores the whole of the defaults
     registry = registry_for(applicant_type)
-    # the usual start: nothing missing, and no need to read the earlier versions
+    # under the lock: another workstation may have added them since the check
     if not add_missing_defaults(registry, current.rules)[1]:
         return None
     rules, added = add_missing_defaults(registry, current.rules,
