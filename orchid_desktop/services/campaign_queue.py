@@ -150,7 +150,7 @@ def _queue_due_steps(session: Session, now: datetime, report: QueueReport) -> in
         return 0
     _stop_leavers(session, rows, now, report)
     rows = [r for r in rows if r.Enrolment.status is EnrolmentStatus.ACTIVE]
-    refs = {r.Enrolment.id: _ref(r.Enrolment) for r in rows}
+    refs = {r.Enrolment.id: PersonRef.of(r.Enrolment) for r in rows}
     variables = person_variables_bulk(session, list(set(refs.values())))
     addresses = addresses_of(session, refs.values())
     versions: dict[int, TemplateVersion] = {}
@@ -229,14 +229,6 @@ def addresses_of(session: Session, refs) -> dict[PersonRef, str]:
                 .where(model.id.in_(ids[start:start + BATCH]))))
     return found
 
-
-def _ref(enrolment: Enrolment) -> PersonRef:
-    if enrolment.lead_id:
-        return PersonRef("lead", enrolment.lead_id)
-    if enrolment.contact_id:
-        return PersonRef("contact", enrolment.contact_id)
-    # the table's one_person check constraint keeps this from happening
-    raise ValueError(f"Enrolment {enrolment.id} names neither a lead nor a contact.")
 
 
 def settle(session: Session, *, now: datetime | None = None) -> None:

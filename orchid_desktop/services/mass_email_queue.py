@@ -120,7 +120,7 @@ def queue_recipients(session: Session, mass_email: MassEmail, now: datetime) -> 
         if not recipients:
             return queued
         last_id = recipients[-1][0].id
-        refs = {r.id: _ref(r) for r, *_ in recipients}
+        refs = {r.id: PersonRef.of(r) for r, *_ in recipients}
         variables = person_variables_bulk(session, list(refs.values()))
         # whoever may no longer get marketing mail (unsubscribed, disqualified… while a
         # paused mailing waited) gets their one row as suppressed, not queued
@@ -161,11 +161,3 @@ def queue_recipients(session: Session, mass_email: MassEmail, now: datetime) -> 
         session.execute(insert(OutboxMessage), messages)
         queued += sum(m["status"] is OutboxStatus.QUEUED for m in messages)
 
-
-def _ref(recipient: MassEmailRecipient) -> PersonRef:
-    if recipient.lead_id:
-        return PersonRef("lead", recipient.lead_id)
-    if recipient.contact_id:
-        return PersonRef("contact", recipient.contact_id)
-    # the table's person check constraint keeps this from happening
-    raise ValueError(f"Mass email recipient {recipient.id} names nobody.")

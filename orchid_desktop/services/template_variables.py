@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,16 @@ PersonKind = Literal["lead", "contact"]
 class PersonRef:
     kind: PersonKind
     id: int
+
+    @staticmethod
+    def of(row: Any) -> PersonRef:
+        """The person a row with ``lead_id`` / ``contact_id`` names (an enrolment, a mass
+        email recipient); their tables' check constraints make one of the two set."""
+        if row.lead_id:
+            return PersonRef("lead", row.lead_id)
+        if row.contact_id:
+            return PersonRef("contact", row.contact_id)
+        raise ValueError(f"{type(row).__name__} {row.id} names neither a lead nor a contact.")
 
 
 @dataclass(frozen=True)
